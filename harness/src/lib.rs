@@ -1,0 +1,7 @@
+//! wsspec: WebSocket conformance test suite and fuzz harness.
+//!
+//! `codec` holds the deliberately malformable wire codecs, `engine` runs one declarative
+//! case over one connection and judges it, `runner` runs many concurrently and writes the
+//! reports, `echo` is the built-in reference server.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
