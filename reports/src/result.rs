@@ -38,7 +38,7 @@ impl Serialize for EventRecord {
 }
 
 /// One wire-log row, serialized as Autobahn's tuples.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum WireRecord {
     /// `["TO", [len, hex], sync]`: octets sent.
     TxOctets {
