@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::ser::{SerializeSeq, Serializer};
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde::Serialize;
 use wsspec_cases::{CloseVerdict, Verdict};
 
@@ -166,6 +166,65 @@ fn secs(d: f64) -> serde_json::Value {
     }
 }
 
+/// Autobahn's stats maps have integer keys, which Python sorts numerically before turning
+/// them into strings ("4" before "129"); keep that order so files match byte for byte.
+fn numeric_key_order<S: Serializer>(map: &BTreeMap<String, u64>, s: S) -> Result<S::Ok, S::Error> {
+    let mut entries: Vec<(&String, &u64)> = map.iter().collect();
+    // Non-numeric keys (never produced by the engine) sort after the numeric ones, as strings.
+    entries.sort_by(|(a, _), (b, _)| {
+        let key = |k: &str| {
+            (
+                k.parse::<u64>().map_or(1, |_| 0),
+                k.parse::<u64>().unwrap_or(0),
+            )
+        };
+        key(a).cmp(&key(b)).then_with(|| a.cmp(b))
+    });
+    let mut m = s.serialize_map(Some(entries.len()))?;
+    for (k, v) in entries {
+        m.serialize_entry(k, v)?;
+    }
+    m.end()
+}
+
+/// `serde_json::Value` keeps insertion order (the workspace enables `preserve_order`), but
+/// Autobahn sorts every key; sort objects at every depth while serializing.
+fn sorted_keys<S: Serializer>(value: &Option<serde_json::Value>, s: S) -> Result<S::Ok, S::Error> {
+    match value {
+        None => s.serialize_none(),
+        Some(v) => SortedValue(v).serialize(s),
+    }
+}
+
+/// A view of a JSON value that serializes object keys in sorted order.
+struct SortedValue<'a>(&'a serde_json::Value);
+
+impl Serialize for SortedValue<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            serde_json::Value::Object(obj) => {
+                let mut keys: Vec<&String> = obj.keys().collect();
+                keys.sort();
+                let mut m = s.serialize_map(Some(keys.len()))?;
+                for k in keys {
+                    if let Some(v) = obj.get(k) {
+                        m.serialize_entry(k, &SortedValue(v))?;
+                    }
+                }
+                m.end()
+            }
+            serde_json::Value::Array(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for v in items {
+                    seq.serialize_element(&SortedValue(v))?;
+                }
+                seq.end()
+            }
+            other => other.serialize(s),
+        }
+    }
+}
+
 /// Expected closing behaviour as reported (`expectedClose`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ExpectedCloseRecord {
@@ -245,16 +304,21 @@ pub struct CaseResult {
     /// Human-readable outcome of the close check.
     pub result_close: String,
     /// Received frames per opcode.
+    #[serde(serialize_with = "numeric_key_order")]
     pub rx_frame_stats: BTreeMap<String, u64>,
     /// Received TCP reads per size.
+    #[serde(serialize_with = "numeric_key_order")]
     pub rx_octet_stats: BTreeMap<String, u64>,
     /// UTC start time, ISO 8601 with milliseconds.
     pub started: String,
     /// Compression statistics (categories 12/13 only).
+    #[serde(serialize_with = "sorted_keys")]
     pub traffic_stats: Option<serde_json::Value>,
     /// Sent frames per opcode.
+    #[serde(serialize_with = "numeric_key_order")]
     pub tx_frame_stats: BTreeMap<String, u64>,
     /// Sent TCP writes per size.
+    #[serde(serialize_with = "numeric_key_order")]
     pub tx_octet_stats: BTreeMap<String, u64>,
     /// Whether the connection ended cleanly.
     pub was_clean: bool,
@@ -352,8 +416,14 @@ mod tests {
         assert_eq!(render_payload(b"Hello"), "Hello");
         assert_eq!(render_payload(&[0x00, 0xff]), "0x00ff");
         let long = "*".repeat(65536);
-        assert_eq!(render_payload(long.as_bytes()), format!("{} ...", "*".repeat(64)));
-        assert_eq!(render_payload(&[0xfe; 125]), format!("0x{} ...", "fe".repeat(64)));
+        assert_eq!(
+            render_payload(long.as_bytes()),
+            format!("{} ...", "*".repeat(64))
+        );
+        assert_eq!(
+            render_payload(&[0xfe; 125]),
+            format!("0x{} ...", "fe".repeat(64))
+        );
     }
 
     #[test]

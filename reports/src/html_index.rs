@@ -1,0 +1,429 @@
+//! `index.html`: the agent × case matrix over the whole catalogue, with legend and totals.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use wsspec_cases::{id_key, Case, CloseVerdict, Verdict};
+
+use crate::files::case_html_name;
+use crate::html::{close_class, escape, page, verdict_class, verdict_label, MISSING_CLASS, TOOL};
+use crate::index::Index;
+use crate::result::IndexEntry;
+
+/// Hides or shows the close-code cells; spanning cells shrink so the grid stays aligned.
+const TOGGLE_JS: &str =
+    "function toggleClose(){var h=document.body.classList.toggle('hide-close');\
+var s=document.querySelectorAll('.span2');for(var i=0;i<s.length;i++){s[i].colSpan=h?1:2;}}";
+
+/// Verdict rows of the legend and the totals, in display order.
+const VERDICT_ORDER: [Verdict; 5] = [
+    Verdict::Ok,
+    Verdict::NonStrict,
+    Verdict::Failed,
+    Verdict::Informational,
+    Verdict::Unimplemented,
+];
+
+/// Render `index.html` for every agent in `index` over every case of `catalogue`
+/// (`generated` is the UTC time printed in the header).
+pub fn render_index(index: &Index, catalogue: &[Case], generated: &str) -> String {
+    let mut cases: Vec<&Case> = catalogue.iter().collect();
+    cases.sort_by_key(|c| c.id_key());
+    // BTreeMap keys: agents come out sorted by name.
+    let agents: Vec<(&String, &BTreeMap<String, IndexEntry>)> = index.iter().collect();
+
+    let mut body = String::with_capacity(64 * 1024);
+    body.push_str("<h1 id=\"top\">WebSocket conformance report</h1>\n");
+    let _ = writeln!(
+        body,
+        "<p>Generated {} UTC by {}.</p>",
+        escape(generated),
+        escape(TOOL)
+    );
+    legend(&mut body);
+    totals(&mut body, &agents, &cases);
+    body.push_str("<h2>Results</h2>\n<table id=\"agent_case_results\">\n");
+    matrix(&mut body, &agents, &cases);
+    others(&mut body, &agents, &cases);
+    body.push_str("</table>\n");
+    body.push_str(
+        "<button id=\"toggle\" type=\"button\" onclick=\"toggleClose()\">Toggle close details</button>\n",
+    );
+    descriptions(&mut body, &cases);
+    page("wsspec report", &body, Some(TOGGLE_JS))
+}
+
+fn legend(out: &mut String) {
+    let rows: [(&str, &str, &str); 6] = [
+        ("case_ok", "Pass", "The peer did what the protocol requires."),
+        (
+            "case_non_strict",
+            "Non-Strict",
+            "The peer is conformant but skipped a recommended (SHOULD) behaviour, or was lenient where it could have been strict.",
+        ),
+        ("case_failed", "Fail", "The peer broke a requirement (MUST) of the protocol."),
+        (
+            "case_info",
+            "Info",
+            "The protocol leaves this behaviour open; what the peer did is recorded but not judged.",
+        ),
+        (
+            "case_unimplemented",
+            "Unimplemented",
+            "The peer does not support the optional feature this case exercises.",
+        ),
+        (
+            MISSING_CLASS,
+            "Missing",
+            "No result for this agent: the case was excluded or has not run yet.",
+        ),
+    ];
+    out.push_str("<h2>Legend</h2>\n<table class=\"legend\">\n");
+    for (class, label, text) in rows {
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"{class}\">{label}</td><td>{text}</td></tr>"
+        );
+    }
+    out.push_str(
+        "<tr><td>Close cell</td><td>The second cell per agent is the close code the peer sent \
+(\"Unclean\" when the connection ended without a clean closing handshake, \"Fail\" when the \
+closing handshake went wrong, \"None\" when no code was sent). Its colour grades the closing \
+handshake: <span class=\"case_ok\">&nbsp;as expected&nbsp;</span> \
+<span class=\"case_almost\">&nbsp;wsspec had to drop TCP&nbsp;</span> \
+<span class=\"case_non_strict\">&nbsp;unexpected code&nbsp;</span> \
+<span class=\"case_failed\">&nbsp;unclean or failed&nbsp;</span> \
+<span class=\"case_info\">&nbsp;not judged&nbsp;</span></td></tr>\n",
+    );
+    out.push_str("</table>\n");
+}
+
+fn totals(out: &mut String, agents: &[(&String, &BTreeMap<String, IndexEntry>)], cases: &[&Case]) {
+    out.push_str("<h2>Totals</h2>\n<table class=\"totals\">\n<tr><th>Verdict</th>");
+    for (agent, _) in agents {
+        let _ = write!(out, "<th>{}</th>", escape(agent));
+    }
+    out.push_str("</tr>\n");
+    for v in VERDICT_ORDER {
+        let _ = write!(
+            out,
+            "<tr><td class=\"{}\">{}</td>",
+            verdict_class(v),
+            verdict_label(v)
+        );
+        for (_, entries) in agents {
+            let n = entries.values().filter(|e| e.behavior == v).count();
+            let _ = write!(out, "<td class=\"num\">{n}</td>");
+        }
+        out.push_str("</tr>\n");
+    }
+    let _ = write!(out, "<tr><td class=\"{MISSING_CLASS}\">Missing</td>");
+    for (_, entries) in agents {
+        let n = cases
+            .iter()
+            .filter(|c| !entries.contains_key(&c.id))
+            .count();
+        let _ = write!(out, "<td class=\"num\">{n}</td>");
+    }
+    out.push_str("</tr>\n<tr class=\"total\"><td>Results</td>");
+    for (_, entries) in agents {
+        let _ = write!(out, "<td class=\"num\">{}</td>", entries.len());
+    }
+    out.push_str("</tr>\n</table>\n");
+}
+
+fn header_row(out: &mut String, title: &str, agents: &[(&String, &BTreeMap<String, IndexEntry>)]) {
+    let _ = write!(
+        out,
+        "<tr class=\"case_category_row\"><td class=\"case_id\">{}</td>",
+        escape(title)
+    );
+    for (agent, _) in agents {
+        let _ = write!(
+            out,
+            "<td class=\"agent span2\" colspan=\"2\">{}</td>",
+            escape(agent)
+        );
+    }
+    out.push_str("</tr>\n");
+}
+
+fn matrix(out: &mut String, agents: &[(&String, &BTreeMap<String, IndexEntry>)], cases: &[&Case]) {
+    let width = 1 + 2 * agents.len();
+    let mut category: Option<u32> = None;
+    let mut subcategory: Option<&str> = None;
+    for case in cases {
+        let sub = case.subcategory.as_ref();
+        let new_category = category != Some(case.category.number);
+        let new_sub = sub.map(|s| s.id.as_str()) != subcategory;
+        // The agent header repeats at every subcategory so it stays in view in long sections.
+        if new_category || new_sub {
+            header_row(
+                out,
+                &format!("{} {}", case.category.number, case.category.title),
+                agents,
+            );
+            if let Some(s) = sub {
+                let _ = writeln!(
+                    out,
+                    "<tr class=\"case_subcategory_row\"><td colspan=\"{width}\">{} {}</td></tr>",
+                    escape(&s.id),
+                    escape(&s.title)
+                );
+            }
+        }
+        category = Some(case.category.number);
+        subcategory = sub.map(|s| s.id.as_str());
+
+        let show_time = case.report_time || case.category.number == 9;
+        let _ = write!(
+            out,
+            "<tr><td class=\"case_id\"><a href=\"#{}\">Case {}</a></td>",
+            escape(&desc_anchor(&case.id)),
+            escape(&case.id)
+        );
+        for (agent, entries) in agents {
+            cells(out, agent, &case.id, entries.get(&case.id), show_time);
+        }
+        out.push_str("</tr>\n");
+    }
+}
+
+/// Results whose ids the catalogue does not know (older runs, another tool's cases): shown
+/// rather than hidden, since the index keeps them.
+fn others(out: &mut String, agents: &[(&String, &BTreeMap<String, IndexEntry>)], cases: &[&Case]) {
+    let known: BTreeSet<&str> = cases.iter().map(|c| c.id.as_str()).collect();
+    let mut ids: Vec<&String> = agents
+        .iter()
+        .flat_map(|(_, entries)| entries.keys())
+        .filter(|id| !known.contains(id.as_str()))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if ids.is_empty() {
+        return;
+    }
+    ids.sort_by_key(|id| id_key(id));
+    header_row(out, "Cases outside this catalogue", agents);
+    for id in ids {
+        let _ = write!(out, "<tr><td class=\"case_id\">Case {}</td>", escape(id));
+        for (agent, entries) in agents {
+            cells(out, agent, id, entries.get(id), false);
+        }
+        out.push_str("</tr>\n");
+    }
+}
+
+fn cells(out: &mut String, agent: &str, id: &str, entry: Option<&IndexEntry>, show_time: bool) {
+    let Some(entry) = entry else {
+        let _ = write!(
+            out,
+            "<td class=\"{MISSING_CLASS} span2\" colspan=\"2\">Missing</td>"
+        );
+        return;
+    };
+    let label = verdict_label(entry.behavior);
+    // The HTML is named from agent and id like the JSON; an id unfit for a file name has none.
+    let linked = match case_html_name(agent, id) {
+        Ok(name) => format!("<a href=\"{}\">{label}</a>", escape(&name)),
+        Err(_) => label.to_string(),
+    };
+    if entry.behavior == Verdict::Unimplemented {
+        let _ = write!(
+            out,
+            "<td class=\"{} span2\" colspan=\"2\">{linked}</td>",
+            verdict_class(entry.behavior)
+        );
+        return;
+    }
+    let _ = write!(
+        out,
+        "<td class=\"{}\">{linked}",
+        verdict_class(entry.behavior)
+    );
+    if show_time {
+        let _ = write!(
+            out,
+            "<br><span class=\"case_duration\">{} ms</span>",
+            entry.duration
+        );
+    }
+    out.push_str("</td>");
+    let _ = write!(
+        out,
+        "<td class=\"close {}\">{}</td>",
+        close_class(entry.behavior_close),
+        close_text(entry)
+    );
+}
+
+fn close_text(entry: &IndexEntry) -> String {
+    match (entry.remote_close_code, entry.behavior_close) {
+        (Some(code), _) => code.to_string(),
+        (None, CloseVerdict::Unclean) => "Unclean".into(),
+        (None, CloseVerdict::Failed | CloseVerdict::FailedByClient) => "Fail".into(),
+        (None, _) => "None".into(),
+    }
+}
+
+fn desc_anchor(id: &str) -> String {
+    format!("case_desc_{}", id.replace('.', "_"))
+}
+
+fn descriptions(out: &mut String, cases: &[&Case]) {
+    out.push_str("<h2>Case descriptions</h2>\n<div id=\"test_case_descriptions\">\n");
+    for case in cases {
+        let _ = writeln!(
+            out,
+            "<div class=\"case_desc\" id=\"{}\">\n<h2>Case {}</h2> <a href=\"#top\">Up</a>\n\
+<div class=\"box\"><h3>Description</h3><div class=\"text\">{}</div></div>\n\
+<div class=\"box\"><h3>Expectation</h3><div class=\"text\">{}</div></div>\n</div>",
+            escape(&desc_anchor(&case.id)),
+            escape(&case.id),
+            escape(&case.description),
+            escape(&case.expectation)
+        );
+    }
+    out.push_str("</div>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(agent: &str, id: &str, behavior: Verdict, close: CloseVerdict) -> IndexEntry {
+        IndexEntry {
+            behavior,
+            behavior_close: close,
+            duration: 7,
+            remote_close_code: if close == CloseVerdict::Ok {
+                Some(1000)
+            } else {
+                None
+            },
+            reportfile: crate::files::case_json_name(agent, id).unwrap(),
+        }
+    }
+
+    #[test]
+    fn matrix_shows_every_catalogue_case_and_escapes_agents() {
+        let cat = wsspec_cases::catalogue();
+        let evil = "<script>alert(1)</script>\"><img onerror=x>";
+        let mut index = Index::new();
+        let mut e = BTreeMap::new();
+        if let Some(first) = cat.first() {
+            e.insert(
+                first.id.clone(),
+                entry(evil, &first.id, Verdict::Ok, CloseVerdict::Ok),
+            );
+        }
+        e.insert(
+            "99.1".into(),
+            entry(evil, "99.1", Verdict::Failed, CloseVerdict::Unclean),
+        );
+        index.insert(evil.to_string(), e);
+        index.insert("b-agent".into(), BTreeMap::new());
+        let html = render_index(&index, cat, "2026-01-01T00:00:00.000Z");
+        assert!(!html.contains("<script>alert"));
+        assert!(!html.contains("<img"));
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img onerror=x&gt;")
+        );
+        for case in cat {
+            assert!(html.contains(&format!("id=\"{}\"", desc_anchor(&case.id))));
+            assert!(html.contains(&format!(">Case {}</a>", case.id)));
+        }
+        // b-agent ran nothing: one Missing cell per catalogue case.
+        let missing = html.matches(">Missing</td>").count();
+        assert!(missing >= cat.len() * 2 - 1, "{missing}");
+        assert!(html.contains("Case 99.1"));
+        assert!(html.contains(">Unclean</td>"));
+        assert!(html.contains(TOOL));
+        // Agents in name order.
+        let a = html.find("&lt;script&gt;").unwrap();
+        let b = html.find("b-agent").unwrap();
+        assert!(a < b);
+    }
+
+    #[test]
+    fn self_contained() {
+        let html = render_index(&Index::new(), wsspec_cases::catalogue(), "t");
+        for needle in ["src=", "<link", "http://", "https://", "@import", "url("] {
+            assert!(!html.contains(needle), "{needle}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod snapshot_tests {
+    use super::*;
+    use wsspec_cases::{Category, Expected, ExpectedClose, Subcategory, VerdictRule};
+
+    fn case(id: &str, number: u32, title: &'static str, sub: Option<(&str, &str)>) -> Case {
+        Case {
+            id: id.into(),
+            category: Category { number, title },
+            subcategory: sub.map(|(id, title)| Subcategory {
+                id: id.into(),
+                title: title.into(),
+            }),
+            description: format!("Send <case {id}>."),
+            expectation: "Echo & close.".into(),
+            spec: "RFC 6455",
+            steps: Vec::new(),
+            expected: Expected::none(),
+            expected_close: ExpectedClose::normal(),
+            rule: VerdictRule::Standard,
+            report_time: false,
+        }
+    }
+
+    #[test]
+    fn snapshot_index_page() {
+        let cases = vec![
+            case("1.1.1", 1, "Framing", Some(("1.1", "Text"))),
+            case("1.2.1", 1, "Framing", Some(("1.2", "Binary"))),
+            case("2.1", 2, "Pings/Pongs", None),
+            case("9.1.1", 9, "Limits/Performance", Some(("9.1", "Big text"))),
+        ];
+        let e = |b, c, code, duration| IndexEntry {
+            behavior: b,
+            behavior_close: c,
+            duration,
+            remote_close_code: code,
+            reportfile: String::new(),
+        };
+        let mut index = Index::new();
+        index.insert(
+            "node-ws".into(),
+            BTreeMap::from([
+                (
+                    "1.1.1".into(),
+                    e(Verdict::Ok, CloseVerdict::Ok, Some(1000), 1),
+                ),
+                (
+                    "1.2.1".into(),
+                    e(Verdict::NonStrict, CloseVerdict::FailedByClient, None, 2),
+                ),
+                (
+                    "2.1".into(),
+                    e(Verdict::Failed, CloseVerdict::Unclean, None, 3),
+                ),
+                (
+                    "9.1.1".into(),
+                    e(Verdict::Ok, CloseVerdict::Ok, Some(1000), 42),
+                ),
+            ]),
+        );
+        index.insert(
+            "Python/3.11 websockets".into(),
+            BTreeMap::from([(
+                "1.1.1".into(),
+                e(Verdict::Unimplemented, CloseVerdict::Unimplemented, None, 0),
+            )]),
+        );
+        let html = render_index(&index, &cases, "2026-01-01T00:00:00.000Z")
+            .replace(TOOL, "wsspec VERSION");
+        insta::assert_snapshot!(html);
+    }
+}
