@@ -1,0 +1,888 @@
+//! One case over one connection: the step program runs while the peer is read
+//! concurrently; a strict client-side endpoint (autobahn-python's semantics) records what
+//! happened for the judge.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::time::Instant;
+use wsspec_cases::{opcode, Case, ClosePayload, Event, FrameSpec, Mask, Payload, Step};
+use wsspec_reports::{hex, render_octets, render_payload, WireRecord};
+
+use super::judge::Observed;
+use super::outbox::{Item, Outbox, PayloadSlice};
+use super::Limits;
+use crate::codec::{
+    check_header, encode_header, parse_close_payload, DataFrame, Deframer, FrameHeader,
+    MessageState, Piece, Role, Violation,
+};
+
+/// Size of one socket read.
+const READ_SIZE: usize = 64 * 1024;
+
+/// The WebSocket state as autobahn-python tracks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WsState {
+    /// Open for data.
+    Open,
+    /// The harness sent the first close frame and waits for the reply.
+    Closing,
+    /// Close frames were exchanged; waiting for the server to drop TCP.
+    Closed,
+}
+
+/// A timing-judged step in progress.
+#[derive(Debug)]
+enum Perf {
+    /// Waiting for one echo of the last message sent.
+    Echo {
+        opcode: u8,
+        payload: Arc<Payload>,
+        deadline: Instant,
+        secs: u64,
+    },
+    /// Sequential round trips.
+    RoundTrips {
+        opcode: u8,
+        payload: Arc<Payload>,
+        left: u32,
+        deadline: Instant,
+        secs: u64,
+    },
+}
+
+/// The message being received in performance mode, compared as it streams in.
+#[derive(Debug, Default)]
+struct StreamCompare {
+    offset: usize,
+    mismatch: bool,
+}
+
+/// Everything recorded about one connection.
+#[derive(Debug, Default)]
+pub struct Record {
+    /// Wire log rows.
+    pub wirelog: Vec<WireRecord>,
+    /// Frames received per opcode.
+    pub rx_frame_stats: BTreeMap<String, u64>,
+    /// Frames sent per opcode.
+    pub tx_frame_stats: BTreeMap<String, u64>,
+    /// Reads per size.
+    pub rx_octet_stats: BTreeMap<String, u64>,
+    /// Writes per size.
+    pub tx_octet_stats: BTreeMap<String, u64>,
+    /// Events.
+    pub received: Vec<Event>,
+    /// Close bookkeeping.
+    pub closed_by_me: bool,
+    /// The harness failed the connection because of a violation.
+    pub failed_by_me: bool,
+    /// The harness dropped TCP.
+    pub dropped_by_me: bool,
+    /// The closing handshake completed.
+    pub was_clean: bool,
+    /// Why not clean.
+    pub was_not_clean_reason: Option<String>,
+    /// Close handshake timed out.
+    pub was_close_handshake_timeout: bool,
+    /// Server did not drop TCP in time.
+    pub was_server_connection_drop_timeout: bool,
+    /// Close code sent.
+    pub local_close_code: Option<u16>,
+    /// Close reason sent.
+    pub local_close_reason: Option<String>,
+    /// Close code received.
+    pub remote_close_code: Option<u16>,
+    /// Close reason received.
+    pub remote_close_reason: Option<String>,
+    /// Performance verdict and text.
+    pub performance: Option<(bool, String)>,
+    /// The first protocol violation the peer committed.
+    pub violation: Option<Violation>,
+}
+
+fn bump(stats: &mut BTreeMap<String, u64>, key: impl ToString) {
+    *stats.entry(key.to_string()).or_insert(0) += 1;
+}
+
+/// The connection engine for one case after the opening handshake.
+pub struct Conn<'c> {
+    case: &'c Case,
+    limits: &'c Limits,
+    /// What is being recorded.
+    pub rec: Record,
+    log_on: bool,
+    state: WsState,
+    outbox: Outbox,
+    deframer: Deframer,
+    inbuf: Vec<u8>,
+    header: Option<FrameHeader>,
+    frame_payload: Vec<u8>,
+    message: MessageState,
+    message_payload: Vec<u8>,
+    stream: StreamCompare,
+    /// After a violation only close frames are still acted upon.
+    discard: bool,
+    step: usize,
+    wait: Option<(Instant, Option<&'static str>)>,
+    kill_at: Option<Instant>,
+    close_after_at: Option<Instant>,
+    close_timeout_at: Option<Instant>,
+    drop_timeout_at: Option<Instant>,
+    deadline: Instant,
+    perf: Option<Perf>,
+    last_sent: Option<(u8, Arc<Payload>)>,
+    drop_now: bool,
+    scratch: Vec<u8>,
+}
+
+impl<'c> Conn<'c> {
+    /// A connection that just completed its opening handshake.
+    pub fn new(case: &'c Case, limits: &'c Limits, rec: Record) -> Self {
+        let log_on = !case.is_performance();
+        Conn {
+            case,
+            limits,
+            rec,
+            log_on,
+            state: WsState::Open,
+            outbox: Outbox::new(),
+            deframer: Deframer::new(),
+            inbuf: Vec::new(),
+            header: None,
+            frame_payload: Vec::new(),
+            message: MessageState::new(Some(limits.max_message)),
+            message_payload: Vec::new(),
+            stream: StreamCompare::default(),
+            discard: false,
+            step: 0,
+            wait: None,
+            kill_at: None,
+            close_after_at: None,
+            close_timeout_at: None,
+            drop_timeout_at: None,
+            deadline: Instant::now() + case_budget(case) + limits.case_slack,
+            perf: None,
+            last_sent: None,
+            drop_now: false,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Run the case to the end of the connection; `leftover` are octets read with the head.
+    pub async fn drive(&mut self, mut rd: OwnedReadHalf, mut wr: OwnedWriteHalf, leftover: &[u8]) {
+        if !leftover.is_empty() {
+            self.on_bytes(leftover);
+        }
+        let mut readbuf = vec![0u8; READ_SIZE];
+        loop {
+            let now = Instant::now();
+            self.on_timers(now);
+            self.advance_steps(now);
+            if self.drop_now {
+                self.rec.dropped_by_me = true;
+                break;
+            }
+            let next = self.next_deadline();
+            let pending: Vec<u8> = self.outbox.pending().to_vec();
+            tokio::select! {
+                r = rd.read(&mut readbuf) => match r {
+                    Ok(0) | Err(_) => {
+                        self.on_peer_gone();
+                        break;
+                    }
+                    Ok(n) => {
+                        if self.log_on {
+                            self.rec.wirelog.push(WireRecord::RxOctets {
+                                len: n,
+                                hex: render_octets(&readbuf[..n]),
+                            });
+                        }
+                        bump(&mut self.rec.rx_octet_stats, n);
+                        let data = readbuf[..n].to_vec();
+                        self.on_bytes(&data);
+                    }
+                },
+                w = wr.write(&pending), if !pending.is_empty() => match w {
+                    Ok(n) => self.outbox.advance(n),
+                    Err(_) => {
+                        self.on_peer_gone();
+                        break;
+                    }
+                },
+                _ = tokio::time::sleep_until(next) => {}
+            }
+        }
+        // Dropping the halves closes the socket.
+        drop(rd);
+        let _ = wr.shutdown().await;
+    }
+
+    fn next_deadline(&self) -> Instant {
+        let perf = match &self.perf {
+            Some(Perf::Echo { deadline, .. }) | Some(Perf::RoundTrips { deadline, .. }) => {
+                Some(*deadline)
+            }
+            None => None,
+        };
+        [
+            self.wait.map(|w| w.0),
+            self.kill_at,
+            self.close_after_at,
+            self.close_timeout_at,
+            self.drop_timeout_at,
+            perf,
+            Some(self.deadline),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(self.deadline)
+    }
+
+    fn on_timers(&mut self, now: Instant) {
+        if let Some((at, tag)) = self.wait {
+            if now >= at {
+                self.wait = None;
+                if let Some(tag) = tag {
+                    self.log(WireRecord::ContinueLaterFired(tag.to_string()));
+                    self.rec.received.push(Event::Timeout(tag));
+                }
+            }
+        }
+        if self.kill_at.is_some_and(|t| now >= t) {
+            self.kill_at = None;
+            self.log(WireRecord::KillFired);
+            self.drop_tcp("I dropped the TCP connection (kill timer)");
+        }
+        if self.close_after_at.is_some_and(|t| now >= t) {
+            self.close_after_at = None;
+            self.log(WireRecord::CloseAfterFired);
+            self.start_close(&ClosePayload::code(1000));
+        }
+        if self.close_timeout_at.is_some_and(|t| now >= t) {
+            self.close_timeout_at = None;
+            self.rec.was_close_handshake_timeout = true;
+            self.rec.was_clean = false;
+            self.drop_tcp("peer did not respond (in time) in WebSocket closing handshake");
+        }
+        if self.drop_timeout_at.is_some_and(|t| now >= t) {
+            self.drop_timeout_at = None;
+            self.rec.was_server_connection_drop_timeout = true;
+            self.rec.was_clean = false;
+            self.drop_tcp("server did not drop TCP connection (in time)");
+        }
+        let expired = match &self.perf {
+            Some(Perf::Echo { deadline, secs, .. }) if now >= *deadline => Some(format!(
+                "Did not receive message within {secs} seconds."
+            )),
+            Some(Perf::RoundTrips { deadline, secs, .. }) if now >= *deadline => {
+                Some(format!("Case did not finish within {secs} seconds."))
+            }
+            _ => None,
+        };
+        if let Some(text) = expired {
+            self.finish_perf(false, text);
+        }
+        if now >= self.deadline {
+            self.drop_tcp("the case exceeded its time limit");
+        }
+    }
+
+    fn drop_tcp(&mut self, reason: &str) {
+        if !self.drop_now {
+            self.drop_now = true;
+            if !self.rec.was_clean && self.rec.was_not_clean_reason.is_none() {
+                self.rec.was_not_clean_reason = Some(reason.to_string());
+            }
+        }
+    }
+
+    fn on_peer_gone(&mut self) {
+        self.outbox.clear();
+        if !self.rec.was_clean && self.rec.was_not_clean_reason.is_none() {
+            self.rec.was_not_clean_reason = Some(
+                "peer dropped the TCP connection without previous WebSocket closing handshake"
+                    .to_string(),
+            );
+        }
+        if let Some(text) = match &self.perf {
+            Some(Perf::Echo { secs, .. }) => {
+                Some(format!("Did not receive message within {secs} seconds."))
+            }
+            Some(Perf::RoundTrips { secs, .. }) => {
+                Some(format!("Case did not finish within {secs} seconds."))
+            }
+            None => None,
+        } {
+            self.perf = None;
+            self.rec.performance = Some((false, text));
+        }
+    }
+
+    fn log(&mut self, row: WireRecord) {
+        if self.log_on {
+            self.rec.wirelog.push(row);
+        }
+    }
+
+    // ---- the step program -------------------------------------------------------------
+
+    fn advance_steps(&mut self, now: Instant) {
+        while self.step < self.case.steps.len()
+            && self.wait.is_none()
+            && self.perf.is_none()
+            && !self.drop_now
+        {
+            let step = &self.case.steps[self.step];
+            self.step += 1;
+            match step {
+                Step::Send(frame) => self.send_frame(frame),
+                Step::SendRaw { bytes, chop } => {
+                    let chop = chop_size(*chop);
+                    self.log_octets(bytes, chop, false);
+                    self.outbox.push(Item::bytes(bytes.clone(), chop, false));
+                }
+                Step::SendMessage {
+                    opcode,
+                    payload,
+                    fragment_size,
+                } => self.send_message(*opcode, payload, *fragment_size),
+                Step::Close(payload) => self.start_close(payload),
+                Step::Wait { ms, tag } => {
+                    if let Some(tag) = tag {
+                        self.log(WireRecord::ContinueLater(secs(*ms), tag.to_string()));
+                    }
+                    self.wait = Some((now + Duration::from_millis(*ms), *tag));
+                }
+                Step::KillAfter(ms) => {
+                    self.log(WireRecord::KillAfter(secs(*ms)));
+                    self.kill_at = Some(now + Duration::from_millis(*ms));
+                }
+                Step::CloseAfter(ms) => {
+                    self.log(WireRecord::CloseAfter(secs(*ms)));
+                    self.close_after_at = Some(now + Duration::from_millis(*ms));
+                }
+                Step::AwaitEcho { within_ms, .. } => {
+                    let (op, payload) = self
+                        .last_sent
+                        .clone()
+                        .unwrap_or((opcode::TEXT, Arc::new(Payload::empty())));
+                    self.stream = StreamCompare::default();
+                    self.perf = Some(Perf::Echo {
+                        opcode: op,
+                        payload,
+                        deadline: now + Duration::from_millis(*within_ms),
+                        secs: within_ms / 1000,
+                    });
+                }
+                Step::RoundTrips {
+                    count,
+                    opcode,
+                    payload,
+                    within_ms,
+                } => {
+                    let payload = Arc::new(payload.clone());
+                    self.perf = Some(Perf::RoundTrips {
+                        opcode: *opcode,
+                        payload: payload.clone(),
+                        left: *count,
+                        deadline: now + Duration::from_millis(*within_ms),
+                        secs: within_ms / 1000,
+                    });
+                    if *count == 0 {
+                        self.finish_perf(true, "Ok, received all echo'ed messages in time.".into());
+                    } else {
+                        self.send_whole(*opcode, payload);
+                    }
+                }
+            }
+        }
+    }
+
+    fn send_frame(&mut self, f: &FrameSpec) {
+        let payload = Arc::new(f.payload.clone());
+        if matches!(f.opcode, opcode::TEXT | opcode::BINARY) {
+            self.last_sent = Some((f.opcode, payload.clone()));
+        }
+        let key = match f.mask {
+            Mask::Random => Some(rand::random::<[u8; 4]>()),
+            Mask::Unmasked => None,
+            Mask::Fixed(k) => Some(k),
+        };
+        let mut header = Vec::with_capacity(14);
+        encode_header(
+            &mut header,
+            f.fin,
+            f.rsv,
+            f.opcode,
+            key,
+            f.payload.len() as u64,
+            f.length_form,
+        );
+        let chop = chop_size(f.chop);
+        if self.log_on {
+            let shown = f.payload.shown();
+            self.rec.wirelog.push(WireRecord::TxFrame {
+                len: shown.len(),
+                payload: render_payload(shown),
+                opcode: f.opcode,
+                fin: f.fin,
+                rsv: f.rsv,
+                mask: key.map(|k| hex(&k)),
+                repeat_length: f.payload.repeat_len(),
+                chopsize: chop,
+                sync: f.sync,
+            });
+        }
+        bump(&mut self.rec.tx_frame_stats, f.opcode);
+        let item = Item::frame(header, PayloadSlice::whole(payload), key, chop, f.sync);
+        self.push_logged(item, chop, f.sync);
+    }
+
+    /// A whole message as one final frame (round trips).
+    fn send_whole(&mut self, op: u8, payload: Arc<Payload>) {
+        let mut spec = FrameSpec::new(op, Payload::empty());
+        spec.payload = (*payload).clone();
+        self.send_frame(&spec);
+    }
+
+    fn send_message(&mut self, op: u8, payload: &Payload, fragment_size: usize) {
+        let payload = Arc::new(payload.clone());
+        self.last_sent = Some((op, payload.clone()));
+        let total = payload.len();
+        let size = if fragment_size == 0 {
+            total.max(1)
+        } else {
+            fragment_size
+        };
+        let mut start = 0;
+        loop {
+            let len = size.min(total - start);
+            let fin = start + len >= total;
+            let frame_op = if start == 0 { op } else { opcode::CONTINUATION };
+            let key = Some(rand::random::<[u8; 4]>());
+            let mut header = Vec::with_capacity(14);
+            encode_header(
+                &mut header,
+                fin,
+                0,
+                frame_op,
+                key,
+                len as u64,
+                wsspec_cases::LengthForm::Minimal,
+            );
+            let slice = PayloadSlice::window(payload.clone(), start, len);
+            if self.log_on {
+                let shown = slice.to_vec();
+                self.rec.wirelog.push(WireRecord::TxFrame {
+                    len,
+                    payload: render_payload(&shown),
+                    opcode: frame_op,
+                    fin,
+                    rsv: 0,
+                    mask: key.map(|k| hex(&k)),
+                    repeat_length: None,
+                    chopsize: None,
+                    sync: false,
+                });
+            }
+            bump(&mut self.rec.tx_frame_stats, frame_op);
+            self.push_logged(Item::frame(header, slice, key, None, false), None, false);
+            start += len;
+            if fin {
+                break;
+            }
+        }
+    }
+
+    /// Queue an item, logging its octets as the TO rows (one per chop).
+    fn push_logged(&mut self, item: Item, chop: Option<usize>, sync: bool) {
+        let total = item.len();
+        let piece = chop.unwrap_or(total.max(1));
+        let mut at = 0;
+        while at < total || (total == 0 && at == 0) {
+            let n = piece.min(total - at);
+            bump(&mut self.rec.tx_octet_stats, n);
+            if self.log_on {
+                let preview = item.preview(at, n.min(65));
+                let mut hex_text = hex(&preview[..preview.len().min(64)]);
+                if n > 64 {
+                    hex_text.push_str(" ...");
+                }
+                self.rec.wirelog.push(WireRecord::TxOctets {
+                    len: n,
+                    hex: hex_text,
+                    sync: chop.is_some() || sync,
+                });
+            }
+            at += n;
+            if total == 0 {
+                break;
+            }
+        }
+        self.outbox.push(item);
+    }
+
+    fn log_octets(&mut self, bytes: &[u8], chop: Option<usize>, sync: bool) {
+        let piece = chop.unwrap_or(bytes.len().max(1));
+        for part in bytes.chunks(piece) {
+            bump(&mut self.rec.tx_octet_stats, part.len());
+            self.log(WireRecord::TxOctets {
+                len: part.len(),
+                hex: render_octets(part),
+                sync: chop.is_some() || sync,
+            });
+        }
+    }
+
+    /// Send a close frame that starts the closing handshake (if still open).
+    fn start_close(&mut self, payload: &ClosePayload) {
+        if self.state != WsState::Open || self.drop_now {
+            return;
+        }
+        let bytes = payload.to_bytes();
+        let (code, reason) = match payload {
+            ClosePayload::Code { code, reason } => (
+                Some(*code),
+                (!reason.is_empty()).then(|| String::from_utf8_lossy(reason).into_owned()),
+            ),
+            ClosePayload::Raw(b) if b.len() >= 2 => (
+                Some(u16::from_be_bytes([b[0], b[1]])),
+                (b.len() > 2).then(|| String::from_utf8_lossy(&b[2..]).into_owned()),
+            ),
+            ClosePayload::Raw(_) => (None, None),
+        };
+        self.send_frame(&FrameSpec::new(opcode::CLOSE, Payload::Bytes(bytes)));
+        self.state = WsState::Closing;
+        self.rec.closed_by_me = true;
+        self.rec.local_close_code = code;
+        self.rec.local_close_reason = reason;
+        self.close_timeout_at = Some(Instant::now() + self.limits.close_handshake);
+    }
+
+    /// Fail the connection because the peer broke a rule.
+    fn fail(&mut self, v: Violation) {
+        if self.rec.violation.is_none() {
+            self.rec.violation = Some(v);
+        }
+        self.discard = true;
+        if self.state == WsState::Open {
+            self.rec.failed_by_me = true;
+            let mut reason = v.to_string().into_bytes();
+            reason.truncate(123);
+            self.start_close(&ClosePayload::Code {
+                code: v.close_code(),
+                reason,
+            });
+        } else {
+            self.rec.failed_by_me = true;
+            self.drop_tcp(&format!("I failed the connection: {v}"));
+        }
+    }
+
+    // ---- reading ----------------------------------------------------------------------
+
+    fn on_bytes(&mut self, data: &[u8]) {
+        self.inbuf.extend_from_slice(data);
+        let mut consumed = 0;
+        loop {
+            if self.drop_now {
+                break;
+            }
+            let mut input = std::mem::take(&mut self.inbuf);
+            let (used, piece) = self.deframer.next(&mut input[consumed..]);
+            let piece = piece.map(|p| match p {
+                Piece::Header(h) => Err(h),
+                Piece::Payload { data, last } => Ok((data.to_vec(), last)),
+            });
+            self.inbuf = input;
+            consumed += used;
+            match piece {
+                None => break,
+                Some(Err(h)) => self.on_header(h),
+                Some(Ok((data, last))) => self.on_payload(&data, last),
+            }
+        }
+        self.inbuf.drain(..consumed);
+    }
+
+    fn on_header(&mut self, h: FrameHeader) {
+        self.header = Some(h);
+        self.frame_payload.clear();
+        if self.discard {
+            return;
+        }
+        if let Err(v) = check_header(Role::Client, &h) {
+            return self.fail(v);
+        }
+        if !h.is_control() {
+            match self.message.on_data_header(&h) {
+                Ok(DataFrame::Start(_)) => {
+                    self.message_payload.clear();
+                    self.stream = StreamCompare::default();
+                }
+                Ok(DataFrame::Continue) => {}
+                Err(v) => self.fail(v),
+            }
+        }
+    }
+
+    fn on_payload(&mut self, data: &[u8], last: bool) {
+        let Some(h) = self.header else { return };
+        let keep_frame = h.is_control() || self.log_on;
+        if keep_frame && self.frame_payload.len() < self.limits.max_message as usize {
+            self.frame_payload.extend_from_slice(data);
+        }
+        if !self.discard && !h.is_control() {
+            if let Err(v) = self.message.on_data(data) {
+                return self.fail(v);
+            }
+            if self.perf.is_some() {
+                self.compare_stream(data);
+            } else {
+                self.message_payload.extend_from_slice(data);
+            }
+        }
+        if !last {
+            return;
+        }
+        self.header = None;
+        bump(&mut self.rec.rx_frame_stats, h.opcode);
+        if self.log_on {
+            self.rec.wirelog.push(WireRecord::RxFrame {
+                len: h.len as usize,
+                payload: render_payload(&self.frame_payload),
+                opcode: h.opcode,
+                fin: h.fin,
+                rsv: h.rsv,
+                masked: h.mask.is_some(),
+                mask: h.mask.map(|k| hex(&k)),
+            });
+        }
+        if h.is_control() {
+            let payload = std::mem::take(&mut self.frame_payload);
+            self.on_control(h.opcode, payload);
+        } else if !self.discard {
+            match self.message.on_data_end(h.fin) {
+                Ok(Some(op)) => self.on_message(op),
+                Ok(None) => {}
+                Err(v) => self.fail(v),
+            }
+        }
+    }
+
+    fn on_control(&mut self, op: u8, payload: Vec<u8>) {
+        match op {
+            opcode::CLOSE => self.on_close(&payload),
+            _ if self.discard => {}
+            opcode::PING => {
+                if self.state == WsState::Open {
+                    self.send_frame(&FrameSpec::new(opcode::PONG, Payload::Bytes(payload.clone())));
+                }
+                self.rec.received.push(Event::Ping(payload));
+                self.finish_when_done();
+            }
+            opcode::PONG => {
+                self.rec.received.push(Event::Pong(payload));
+                self.finish_when_done();
+            }
+            _ => {}
+        }
+    }
+
+    fn on_close(&mut self, payload: &[u8]) {
+        if self.state == WsState::Closed {
+            return;
+        }
+        let body = match parse_close_payload(payload) {
+            Ok(b) => b,
+            Err(v) => return self.fail(v),
+        };
+        self.rec.remote_close_code = body.code;
+        self.rec.remote_close_reason = body.reason;
+        if self.state == WsState::Open {
+            // The peer started the close: reply with a normal close, as autobahn-python does.
+            self.send_frame(&FrameSpec::new(
+                opcode::CLOSE,
+                Payload::Bytes(1000u16.to_be_bytes().to_vec()),
+            ));
+            self.rec.local_close_code = Some(1000);
+        }
+        self.state = WsState::Closed;
+        self.close_timeout_at = None;
+        self.rec.was_clean = true;
+        self.drop_timeout_at = Some(Instant::now() + self.limits.server_drop);
+        if self.perf.is_some() {
+            self.on_peer_gone_perf();
+        }
+    }
+
+    fn on_peer_gone_perf(&mut self) {
+        let text = match &self.perf {
+            Some(Perf::Echo { secs, .. }) => format!("Did not receive message within {secs} seconds."),
+            Some(Perf::RoundTrips { secs, .. }) => {
+                format!("Case did not finish within {secs} seconds.")
+            }
+            None => return,
+        };
+        self.perf = None;
+        self.rec.performance = Some((false, text));
+    }
+
+    fn on_message(&mut self, op: u8) {
+        if self.perf.is_some() {
+            return self.on_perf_message(op);
+        }
+        let payload = std::mem::take(&mut self.message_payload);
+        self.rec.received.push(Event::Message {
+            payload,
+            binary: op == opcode::BINARY,
+        });
+        self.finish_when_done();
+    }
+
+    /// Autobahn's `finishWhenDone`: once the events equal every acceptable sequence, close.
+    fn finish_when_done(&mut self) {
+        let alts = &self.case.expected.alternatives;
+        if self.state == WsState::Open
+            && self.case.expected_close.closed_by_me
+            && !alts.is_empty()
+            && alts.iter().all(|(_, events)| *events == self.rec.received)
+        {
+            let code = self.case.expected_close.codes.first().copied().unwrap_or(1000);
+            self.start_close(&ClosePayload::code(code));
+        }
+    }
+
+    // ---- performance steps ------------------------------------------------------------
+
+    fn compare_stream(&mut self, data: &[u8]) {
+        let expected = match &self.perf {
+            Some(Perf::Echo { payload, .. }) | Some(Perf::RoundTrips { payload, .. }) => {
+                payload.clone()
+            }
+            None => return,
+        };
+        let start = self.stream.offset;
+        self.stream.offset += data.len();
+        if self.stream.mismatch || self.stream.offset > expected.len() {
+            self.stream.mismatch = true;
+            return;
+        }
+        self.scratch.clear();
+        PayloadSlice::whole(expected).copy_to(start, data.len(), &mut self.scratch);
+        if self.scratch[..] != *data {
+            self.stream.mismatch = true;
+        }
+    }
+
+    fn on_perf_message(&mut self, op: u8) {
+        let got_len = self.stream.offset;
+        let mismatch = self.stream.mismatch;
+        self.stream = StreamCompare::default();
+        let kind = |op: u8| if op == opcode::BINARY { "binary" } else { "text" };
+        match &mut self.perf {
+            Some(Perf::Echo {
+                opcode: want,
+                payload,
+                ..
+            }) => {
+                let (want, len) = (*want, payload.len());
+                let verdict = if op != want {
+                    (
+                        false,
+                        format!(
+                            "Expected {} message with payload, but got {}.",
+                            kind(want),
+                            kind(op)
+                        ),
+                    )
+                } else if got_len != len {
+                    (
+                        false,
+                        format!(
+                            "Expected {} message with payload of length {len}, but got {got_len}.",
+                            kind(want)
+                        ),
+                    )
+                } else if mismatch {
+                    (false, "Echo'ed message content differs from what was sent.".into())
+                } else {
+                    (true, format!("Received {} message of length {len}.", kind(op)))
+                };
+                self.finish_perf(verdict.0, verdict.1);
+            }
+            Some(Perf::RoundTrips {
+                opcode: want,
+                payload,
+                left,
+                ..
+            }) => {
+                if op != *want || got_len != payload.len() || mismatch {
+                    let text = format!(
+                        "Echo'ed message type or length differs from what I sent (got binary = {}, payload length = {got_len}).",
+                        if op == opcode::BINARY { "True" } else { "False" }
+                    );
+                    self.finish_perf(false, text);
+                } else {
+                    *left -= 1;
+                    if *left == 0 {
+                        self.finish_perf(true, "Ok, received all echo'ed messages in time.".into());
+                    } else {
+                        let (op, payload) = (*want, payload.clone());
+                        self.send_whole(op, payload);
+                    }
+                }
+            }
+            None => {}
+        }
+    }
+
+    fn finish_perf(&mut self, ok: bool, text: String) {
+        self.perf = None;
+        self.rec.performance = Some((ok, text));
+        self.start_close(&ClosePayload::code(1000));
+    }
+
+    /// What the judge needs.
+    pub fn observed(&self) -> Observed {
+        Observed {
+            opened: true,
+            received: self.rec.received.clone(),
+            closed_by_me: self.rec.closed_by_me,
+            dropped_by_me: self.rec.dropped_by_me,
+            was_clean: self.rec.was_clean,
+            remote_close_code: self.rec.remote_close_code,
+            performance: self.rec.performance.clone(),
+        }
+    }
+}
+
+fn chop_size(chop: wsspec_cases::Chop) -> Option<usize> {
+    match chop {
+        wsspec_cases::Chop::Whole => None,
+        wsspec_cases::Chop::Every(n) => Some(n.max(1)),
+    }
+}
+
+fn secs(ms: u64) -> f64 {
+    ms as f64 / 1000.0
+}
+
+/// Upper bound of a case's own timing: every wait, timer and performance deadline.
+fn case_budget(case: &Case) -> Duration {
+    let ms: u64 = case
+        .steps
+        .iter()
+        .map(|s| match s {
+            Step::Wait { ms, .. } | Step::KillAfter(ms) | Step::CloseAfter(ms) => *ms,
+            Step::AwaitEcho { within_ms, .. } | Step::RoundTrips { within_ms, .. } => *within_ms,
+            _ => 0,
+        })
+        .sum();
+    Duration::from_millis(ms)
+}
