@@ -85,7 +85,10 @@ mod tests {
         assert!(pattern_matches("1*", "10.1.1"));
         assert!(pattern_matches("*", "9.7.6"));
         assert!(pattern_matches("6.*.1", "6.4.1"));
-        assert!(pattern_matches("6.*.1", "6.4.10"), "no end anchor, as Autobahn");
+        assert!(
+            pattern_matches("6.*.1", "6.4.10"),
+            "no end anchor, as Autobahn"
+        );
         assert!(!pattern_matches("7.*", "6.7.1"));
     }
 

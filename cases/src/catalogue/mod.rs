@@ -14,18 +14,46 @@ mod c06_utf8;
 mod c07_close;
 mod c09_limits;
 mod c10_misc;
+mod common;
 
 /// The categories in catalogue order, with Autobahn's numbers and titles.
 pub const CATEGORIES: &[Category] = &[
-    Category { number: 1, title: "Framing" },
-    Category { number: 2, title: "Pings/Pongs" },
-    Category { number: 3, title: "Reserved Bits" },
-    Category { number: 4, title: "Opcodes" },
-    Category { number: 5, title: "Fragmentation" },
-    Category { number: 6, title: "UTF-8 Handling" },
-    Category { number: 7, title: "Close Handling" },
-    Category { number: 9, title: "Limits/Performance" },
-    Category { number: 10, title: "Misc" },
+    Category {
+        number: 1,
+        title: "Framing",
+    },
+    Category {
+        number: 2,
+        title: "Pings/Pongs",
+    },
+    Category {
+        number: 3,
+        title: "Reserved Bits",
+    },
+    Category {
+        number: 4,
+        title: "Opcodes",
+    },
+    Category {
+        number: 5,
+        title: "Fragmentation",
+    },
+    Category {
+        number: 6,
+        title: "UTF-8 Handling",
+    },
+    Category {
+        number: 7,
+        title: "Close Handling",
+    },
+    Category {
+        number: 9,
+        title: "Limits/Performance",
+    },
+    Category {
+        number: 10,
+        title: "Misc",
+    },
 ];
 
 static CATALOGUE: LazyLock<Vec<Case>> = LazyLock::new(|| {
@@ -63,7 +91,10 @@ pub(crate) fn category(number: u32) -> Category {
         .iter()
         .copied()
         .find(|c| c.number == number)
-        .unwrap_or(Category { number, title: "Unknown" })
+        .unwrap_or(Category {
+            number,
+            title: "Unknown",
+        })
 }
 
 /// Builder that keeps the per-category tables short.
