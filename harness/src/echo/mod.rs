@@ -1,0 +1,163 @@
+//! The reference echo server: a strict RFC 6455 server that `wsspec demo` runs the
+//! catalogue against. It echoes every message, pongs every ping at once (also in the middle
+//! of a fragmented message), fails fast on any violation with the matching close code, and
+//! accepts no extensions or subprotocols.
+
+mod handshake;
+mod session;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use tokio::time::{timeout_at, Instant};
+
+pub use handshake::{check_request, Rejection, SERVER_NAME};
+
+use crate::handshake::{head_len, parse_head, MAX_HEAD_LEN};
+
+/// Most connections served at once; further ones wait in the listen backlog.
+pub const MAX_CONNECTIONS: usize = 256;
+
+/// Limits of the reference server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EchoConfig {
+    /// Largest message accepted; a bigger one fails the connection with 1009.
+    pub max_message: u64,
+    /// Time allowed for the whole opening request to arrive.
+    pub handshake_timeout: Duration,
+    /// A connection with no input for this long is closed with 1001; also bounds writes.
+    pub idle_timeout: Duration,
+    /// Time allowed for the client to finish the closing handshake after our close frame.
+    pub close_timeout: Duration,
+}
+
+impl Default for EchoConfig {
+    fn default() -> Self {
+        EchoConfig {
+            max_message: 64 * 1024 * 1024,
+            handshake_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            close_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Accept connections forever, one task per connection, at most `MAX_CONNECTIONS` at once.
+pub async fn serve(listener: TcpListener, config: EchoConfig) -> std::io::Result<()> {
+    let config = Arc::new(config);
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let Ok(permit) = slots.clone().acquire_owned().await else {
+            // The semaphore is never closed; this is unreachable in practice.
+            return Ok(());
+        };
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(e) if is_per_connection(&e) => continue,
+            Err(_) => {
+                // Out of descriptors or memory: back off instead of spinning on accept.
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let config = config.clone();
+        tokio::spawn(async move {
+            serve_connection(stream, config).await;
+            drop(permit);
+        });
+    }
+}
+
+/// Accept errors that concern only the connection being accepted.
+fn is_per_connection(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        e.kind(),
+        ConnectionAborted
+            | ConnectionReset
+            | ConnectionRefused
+            | Interrupted
+            | WouldBlock
+            | TimedOut
+    )
+}
+
+/// Serve one connection (handshake, then echo) until it closes.
+pub async fn serve_connection(mut stream: TcpStream, config: Arc<EchoConfig>) {
+    // Small frames (pongs, close replies, short echoes) must not wait for Nagle.
+    let _ = stream.set_nodelay(true);
+    let mut buf = vec![0u8; session::READ_BUF];
+    let Some((head_end, end)) = read_head(&mut stream, &mut buf, &config).await else {
+        return;
+    };
+    let verdict = parse_head(&buf[..head_end])
+        .map_err(|_| Rejection {
+            status: 400,
+            reason: "malformed HTTP head",
+        })
+        .and_then(|head| check_request(&head));
+    let deadline = Instant::now() + config.handshake_timeout;
+    match verdict {
+        Ok(accept) => {
+            let response = handshake::switching_response(&accept);
+            if matches!(
+                timeout_at(deadline, stream.write_all(response.as_bytes())).await,
+                Ok(Ok(()))
+            ) {
+                session::run(&mut stream, &mut buf, head_end, end, &config).await;
+            }
+        }
+        Err(rejection) => {
+            let response = rejection.response();
+            if matches!(
+                timeout_at(deadline, stream.write_all(response.as_bytes())).await,
+                Ok(Ok(()))
+            ) {
+                session::close(&mut stream, &mut buf, config.close_timeout).await;
+            }
+        }
+    }
+}
+
+/// Read until the request head is complete; returns (head length, octets buffered).
+/// Octets after the head (a pipelined first frame) stay in `buf`.
+async fn read_head(
+    stream: &mut TcpStream,
+    buf: &mut [u8],
+    config: &EchoConfig,
+) -> Option<(usize, usize)> {
+    let deadline = Instant::now() + config.handshake_timeout;
+    let mut end: usize = 0;
+    loop {
+        // Only the newly read octets (plus 3 for a line end split across reads) need scanning.
+        let from = end.saturating_sub(3);
+        match timeout_at(deadline, stream.read(&mut buf[end..])).await {
+            Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return None,
+            Ok(Ok(n)) => end += n,
+        }
+        if let Some(len) = head_len(&buf[from..end]).map(|l| l + from) {
+            if len <= MAX_HEAD_LEN {
+                return Some((len, end));
+            }
+        }
+        if end >= MAX_HEAD_LEN {
+            let response = Rejection {
+                status: 400,
+                reason: "request head too long",
+            }
+            .response();
+            if matches!(
+                timeout_at(deadline, stream.write_all(response.as_bytes())).await,
+                Ok(Ok(()))
+            ) {
+                session::close(stream, buf, config.close_timeout).await;
+            }
+            return None;
+        }
+    }
+}
