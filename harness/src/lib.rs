@@ -5,3 +5,9 @@
 //! reports, `echo` is the built-in reference server.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+pub mod codec;
+pub mod echo;
+pub mod engine;
+pub mod handshake;
+pub mod runner;

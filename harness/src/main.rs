@@ -1,1 +1,223 @@
-fn main() {}
+//! The `wsspec` command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use wsspec::engine::{Limits, Target};
+use wsspec::runner::{self, RunConfig};
+use wsspec_cases::{select, Patterns};
+use wsspec_reports::{rows_for, summary_table, ReportDir};
+
+/// WebSocket conformance test suite: Autobahn-numbered cases, Autobahn-compatible reports.
+#[derive(Parser)]
+#[command(name = "wsspec", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Test a WebSocket server: wsspec is the client.
+    Client {
+        /// The server under test, ws://host:port[/path].
+        #[arg(long)]
+        url: String,
+        /// Agent name for the reports (default: the server's `Server` header).
+        #[arg(long)]
+        agent: Option<String>,
+        #[command(flatten)]
+        selection: Selection,
+        /// Report directory.
+        #[arg(long, default_value = "./reports/servers")]
+        out: PathBuf,
+    },
+    /// Run the built-in reference echo server.
+    Echo {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:9001")]
+        listen: String,
+    },
+    /// Run the whole catalogue against the built-in reference server.
+    Demo {
+        #[command(flatten)]
+        selection: Selection,
+        /// Report directory.
+        #[arg(long, default_value = "./reports/demo")]
+        out: PathBuf,
+    },
+    /// Print the catalogue: id, category, description.
+    List {
+        /// Case patterns (Autobahn syntax: `*` wildcard, comma-separated).
+        #[arg(long, default_value = "*")]
+        cases: String,
+    },
+}
+
+#[derive(clap::Args)]
+struct Selection {
+    /// Cases to run (Autobahn patterns: `*` wildcard, comma-separated, e.g. `1.*,7.1.*`).
+    #[arg(long, default_value = "*")]
+    cases: String,
+    /// Cases to leave out (same syntax).
+    #[arg(long, default_value = "")]
+    exclude: String,
+    /// Cases run at once (default: number of cores).
+    #[arg(long)]
+    jobs: Option<usize>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("wsspec: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(dispatch(cli.command)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("wsspec: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::List { cases } => {
+            let selected = select(&Patterns::parse(&cases), &Patterns::parse(""));
+            if selected.is_empty() {
+                anyhow::bail!("no case matched {cases:?}");
+            }
+            for c in selected {
+                println!(
+                    "{}\t{} {}\t{}",
+                    c.id, c.category.number, c.category.title, c.description
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Echo { listen } => {
+            let listener = tokio::net::TcpListener::bind(&listen)
+                .await
+                .with_context(|| format!("cannot listen on {listen}"))?;
+            let addr = listener.local_addr()?;
+            println!("LISTENING {}", addr.port());
+            eprintln!("wsspec reference echo server on ws://{addr}");
+            wsspec::echo::serve(listener, wsspec::echo::EchoConfig::default()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Client {
+            url,
+            agent,
+            selection,
+            out,
+        } => {
+            let target = Target::parse(&url)?;
+            run_against(target, agent, selection, out, false).await
+        }
+        Command::Demo { selection, out } => {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .context("cannot start the reference server")?;
+            let addr = listener.local_addr()?;
+            tokio::spawn(wsspec::echo::serve(
+                listener,
+                wsspec::echo::EchoConfig::default(),
+            ));
+            let target = Target::parse(&format!("ws://{addr}"))?;
+            eprintln!("wsspec demo: reference server on ws://{addr}");
+            run_against(target, Some("wsspec-echo".into()), selection, out, true).await
+        }
+    }
+}
+
+async fn run_against(
+    target: Target,
+    agent: Option<String>,
+    selection: Selection,
+    out: PathBuf,
+    demo: bool,
+) -> anyhow::Result<ExitCode> {
+    let include = Patterns::parse(&selection.cases);
+    for loose in include.loose() {
+        eprintln!("wsspec: warning: pattern {loose:?} also matches longer ids (e.g. 1* matches 10.x); use 1.* for one category");
+    }
+    let cases = select(&include, &Patterns::parse(&selection.exclude));
+    if cases.is_empty() {
+        anyhow::bail!(
+            "no case matched --cases {:?} --exclude {:?}",
+            selection.cases,
+            selection.exclude
+        );
+    }
+    let limits = Limits::default();
+    let out = ReportDir::create(&out)?;
+    let server = runner::probe(&target, &limits).await?;
+    let agent = agent
+        .or(server)
+        .unwrap_or_else(|| "UnknownServer".to_string());
+    let out_path = out.path().to_path_buf();
+    let jobs = selection
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .max(1);
+    eprintln!(
+        "wsspec: {} cases against {} as agent {agent:?}, {jobs} at a time",
+        cases.len(),
+        target.connect_addr()
+    );
+    let outcome = runner::run(
+        RunConfig {
+            target,
+            agent,
+            cases: cases.clone(),
+            jobs,
+            out,
+            limits,
+        },
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        },
+    )
+    .await?;
+    let catalogue: Vec<wsspec_cases::Case> = cases.iter().map(|c| (*c).clone()).collect();
+    let rows = rows_for(&catalogue, &outcome.entries);
+    println!("{}", summary_table(&rows));
+    println!(
+        "{} of {} cases in {:.2} s; reports in {}",
+        outcome.entries.len(),
+        cases.len(),
+        outcome.elapsed.as_secs_f64(),
+        out_path.display()
+    );
+    if outcome.interrupted {
+        eprintln!("wsspec: interrupted; the report holds the cases that finished");
+        return Ok(ExitCode::from(130));
+    }
+    if demo {
+        let bad = outcome
+            .entries
+            .values()
+            .filter(|e| {
+                !matches!(
+                    e.behavior,
+                    wsspec_cases::Verdict::Ok | wsspec_cases::Verdict::Informational
+                )
+            })
+            .count();
+        if bad > 0 {
+            eprintln!("wsspec demo: {bad} cases were not OK against the reference server");
+            return Ok(ExitCode::from(1));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

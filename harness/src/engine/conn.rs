@@ -23,6 +23,10 @@ use crate::codec::{
 /// Size of one socket read.
 const READ_SIZE: usize = 64 * 1024;
 
+/// Pause after a chopped frame before the next one, so the peer can act on a complete
+/// frame first (Autobahn's chopped writes are paced by its reactor the same way).
+const PACE: Duration = Duration::from_millis(1);
+
 /// The WebSocket state as autobahn-python tracks it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum WsState {
@@ -137,6 +141,7 @@ pub struct Conn<'c> {
     last_sent: Option<(u8, Arc<Payload>)>,
     drop_now: bool,
     scratch: Vec<u8>,
+    paced_until: Option<Instant>,
 }
 
 impl<'c> Conn<'c> {
@@ -169,6 +174,7 @@ impl<'c> Conn<'c> {
             last_sent: None,
             drop_now: false,
             scratch: Vec::new(),
+            paced_until: None,
         }
     }
 
@@ -186,8 +192,15 @@ impl<'c> Conn<'c> {
                 self.rec.dropped_by_me = true;
                 break;
             }
+            if self.paced_until.is_some_and(|t| now >= t) {
+                self.paced_until = None;
+            }
             let next = self.next_deadline();
-            let pending: Vec<u8> = self.outbox.pending().to_vec();
+            let pending: Vec<u8> = if self.paced_until.is_none() {
+                self.outbox.pending().to_vec()
+            } else {
+                Vec::new()
+            };
             tokio::select! {
                 r = rd.read(&mut readbuf) => match r {
                     Ok(0) | Err(_) => {
@@ -207,7 +220,12 @@ impl<'c> Conn<'c> {
                     }
                 },
                 w = wr.write(&pending), if !pending.is_empty() => match w {
-                    Ok(n) => self.outbox.advance(n),
+                    Ok(n) => {
+                        self.outbox.advance(n);
+                        if self.outbox.take_paced_boundary() {
+                            self.paced_until = Some(Instant::now() + PACE);
+                        }
+                    }
                     Err(_) => {
                         self.on_peer_gone();
                         break;
@@ -234,6 +252,7 @@ impl<'c> Conn<'c> {
             self.close_after_at,
             self.close_timeout_at,
             self.drop_timeout_at,
+            self.paced_until,
             perf,
             Some(self.deadline),
         ]
@@ -276,9 +295,9 @@ impl<'c> Conn<'c> {
             self.drop_tcp("server did not drop TCP connection (in time)");
         }
         let expired = match &self.perf {
-            Some(Perf::Echo { deadline, secs, .. }) if now >= *deadline => Some(format!(
-                "Did not receive message within {secs} seconds."
-            )),
+            Some(Perf::Echo { deadline, secs, .. }) if now >= *deadline => {
+                Some(format!("Did not receive message within {secs} seconds."))
+            }
             Some(Perf::RoundTrips { deadline, secs, .. }) if now >= *deadline => {
                 Some(format!("Case did not finish within {secs} seconds."))
             }
@@ -459,10 +478,17 @@ impl<'c> Conn<'c> {
         } else {
             fragment_size
         };
+        // Autobahn's auto-fragmentation: a message that is an exact multiple of the
+        // fragment size ends with an empty final continuation frame.
+        let trailing_empty = total > size && total % size == 0;
         let mut start = 0;
         loop {
             let len = size.min(total - start);
-            let fin = start + len >= total;
+            let fin = if trailing_empty {
+                len == 0
+            } else {
+                start + len >= total
+            };
             let frame_op = if start == 0 { op } else { opcode::CONTINUATION };
             let key = Some(rand::random::<[u8; 4]>());
             let mut header = Vec::with_capacity(14);
@@ -681,7 +707,10 @@ impl<'c> Conn<'c> {
             _ if self.discard => {}
             opcode::PING => {
                 if self.state == WsState::Open {
-                    self.send_frame(&FrameSpec::new(opcode::PONG, Payload::Bytes(payload.clone())));
+                    self.send_frame(&FrameSpec::new(
+                        opcode::PONG,
+                        Payload::Bytes(payload.clone()),
+                    ));
                 }
                 self.rec.received.push(Event::Ping(payload));
                 self.finish_when_done();
@@ -723,7 +752,9 @@ impl<'c> Conn<'c> {
 
     fn on_peer_gone_perf(&mut self) {
         let text = match &self.perf {
-            Some(Perf::Echo { secs, .. }) => format!("Did not receive message within {secs} seconds."),
+            Some(Perf::Echo { secs, .. }) => {
+                format!("Did not receive message within {secs} seconds.")
+            }
             Some(Perf::RoundTrips { secs, .. }) => {
                 format!("Case did not finish within {secs} seconds.")
             }
@@ -753,7 +784,13 @@ impl<'c> Conn<'c> {
             && !alts.is_empty()
             && alts.iter().all(|(_, events)| *events == self.rec.received)
         {
-            let code = self.case.expected_close.codes.first().copied().unwrap_or(1000);
+            let code = self
+                .case
+                .expected_close
+                .codes
+                .first()
+                .copied()
+                .unwrap_or(1000);
             self.start_close(&ClosePayload::code(code));
         }
     }
@@ -784,7 +821,13 @@ impl<'c> Conn<'c> {
         let got_len = self.stream.offset;
         let mismatch = self.stream.mismatch;
         self.stream = StreamCompare::default();
-        let kind = |op: u8| if op == opcode::BINARY { "binary" } else { "text" };
+        let kind = |op: u8| {
+            if op == opcode::BINARY {
+                "binary"
+            } else {
+                "text"
+            }
+        };
         match &mut self.perf {
             Some(Perf::Echo {
                 opcode: want,
@@ -810,9 +853,15 @@ impl<'c> Conn<'c> {
                         ),
                     )
                 } else if mismatch {
-                    (false, "Echo'ed message content differs from what was sent.".into())
+                    (
+                        false,
+                        "Echo'ed message content differs from what was sent.".into(),
+                    )
                 } else {
-                    (true, format!("Received {} message of length {len}.", kind(op)))
+                    (
+                        true,
+                        format!("Received {} message of length {len}.", kind(op)),
+                    )
                 };
                 self.finish_perf(verdict.0, verdict.1);
             }

@@ -88,7 +88,10 @@ pub fn judge(case: &Case, seen: &Observed) -> Judgement {
         let codes: Vec<String> = expected.codes.iter().map(u16::to_string).collect();
         (
             CloseVerdict::WrongCode,
-            format!("The close code should have been {} or empty", codes.join(",")),
+            format!(
+                "The close code should have been {} or empty",
+                codes.join(",")
+            ),
         )
     } else if seen.dropped_by_me {
         (
@@ -174,7 +177,10 @@ mod tests {
             VerdictRule::Standard,
         );
         let j = judge(&c, &clean_close(vec![Event::text("hi")], 1000));
-        assert_eq!((j.behavior, j.behavior_close), (Verdict::Ok, CloseVerdict::Ok));
+        assert_eq!(
+            (j.behavior, j.behavior_close),
+            (Verdict::Ok, CloseVerdict::Ok)
+        );
         let j = judge(&c, &clean_close(vec![Event::text("ho")], 1000));
         assert_eq!(j.behavior, Verdict::Failed);
     }
@@ -193,7 +199,11 @@ mod tests {
 
     #[test]
     fn close_ladder_order() {
-        let c = case(Expected::ok(vec![]), ExpectedClose::normal(), VerdictRule::Standard);
+        let c = case(
+            Expected::ok(vec![]),
+            ExpectedClose::normal(),
+            VerdictRule::Standard,
+        );
         let mut seen = clean_close(vec![], 1000);
         seen.closed_by_me = false;
         assert_eq!(judge(&c, &seen).behavior_close, CloseVerdict::Failed);
@@ -203,10 +213,16 @@ mod tests {
         let seen = clean_close(vec![], 1002);
         let j = judge(&c, &seen);
         assert_eq!(j.behavior_close, CloseVerdict::WrongCode);
-        assert_eq!(j.result_close, "The close code should have been 1000 or empty");
+        assert_eq!(
+            j.result_close,
+            "The close code should have been 1000 or empty"
+        );
         let mut seen = clean_close(vec![], 1000);
         seen.dropped_by_me = true;
-        assert_eq!(judge(&c, &seen).behavior_close, CloseVerdict::FailedByClient);
+        assert_eq!(
+            judge(&c, &seen).behavior_close,
+            CloseVerdict::FailedByClient
+        );
     }
 
     #[test]
@@ -217,8 +233,15 @@ mod tests {
             VerdictRule::WrongCodeFailsBehavior,
         );
         let j = judge(&c, &clean_close(vec![], 1002));
-        assert_eq!((j.behavior, j.behavior_close), (Verdict::Failed, CloseVerdict::WrongCode));
-        let c = case(Expected::ok(vec![]), ExpectedClose::normal(), VerdictRule::Informational);
+        assert_eq!(
+            (j.behavior, j.behavior_close),
+            (Verdict::Failed, CloseVerdict::WrongCode)
+        );
+        let c = case(
+            Expected::ok(vec![]),
+            ExpectedClose::normal(),
+            VerdictRule::Informational,
+        );
         let j = judge(&c, &clean_close(vec![Event::text("x")], 1002));
         assert_eq!(
             (j.behavior, j.behavior_close),
@@ -230,13 +253,23 @@ mod tests {
             VerdictRule::Standard,
         );
         let j = judge(&c, &clean_close(vec![], 1000));
-        assert_eq!((j.behavior, j.behavior_close), (Verdict::Failed, CloseVerdict::Failed));
+        assert_eq!(
+            (j.behavior, j.behavior_close),
+            (Verdict::Failed, CloseVerdict::Failed)
+        );
     }
 
     #[test]
     fn never_opened_fails_both() {
-        let c = case(Expected::ok(vec![]), ExpectedClose::normal(), VerdictRule::Standard);
+        let c = case(
+            Expected::ok(vec![]),
+            ExpectedClose::normal(),
+            VerdictRule::Standard,
+        );
         let j = judge(&c, &Observed::default());
-        assert_eq!((j.behavior, j.behavior_close), (Verdict::Failed, CloseVerdict::Failed));
+        assert_eq!(
+            (j.behavior, j.behavior_close),
+            (Verdict::Failed, CloseVerdict::Failed)
+        );
     }
 }

@@ -11,7 +11,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 use wsspec_cases::{Case, CloseVerdict, Event, Verdict};
-use wsspec_reports::{render_octets, render_payload, CaseResult, EventRecord, ExpectedCloseRecord, WireRecord};
+use wsspec_reports::{
+    render_octets, render_payload, CaseResult, EventRecord, ExpectedCloseRecord, WireRecord,
+};
 
 pub use judge::{judge, Judgement, Observed};
 pub use target::{Target, UrlError};
@@ -59,23 +61,62 @@ pub struct CaseRun {
 }
 
 /// Run `case` (1-based position `index` in the run) against `target` as agent `agent`.
-pub async fn run_case(case: &Case, index: usize, agent: &str, target: &Target, limits: &Limits) -> CaseRun {
+pub async fn run_case(
+    case: &Case,
+    index: usize,
+    agent: &str,
+    target: &Target,
+    limits: &Limits,
+) -> CaseRun {
     let started = now_utc();
     let mut rec = Record::default();
     let key = handshake::random_key();
     let request = handshake::client_request(&target.host_header, &target.resource, &key);
 
-    let connect = tokio::time::timeout(limits.connect, TcpStream::connect(target.connect_addr())).await;
+    let connect =
+        tokio::time::timeout(limits.connect, TcpStream::connect(target.connect_addr())).await;
     let stream = match connect {
         Ok(Ok(s)) => s,
-        Ok(Err(e)) => return unopened(case, index, agent, started, rec, "?".into(), "?".into(), format!("could not connect to {}: {e}", target.connect_addr()), false, true),
-        Err(_) => return unopened(case, index, agent, started, rec, "?".into(), "?".into(), format!("connecting to {} timed out", target.connect_addr()), true, true),
+        Ok(Err(e)) => {
+            return unopened(
+                case,
+                index,
+                agent,
+                started,
+                rec,
+                "?".into(),
+                "?".into(),
+                format!("could not connect to {}: {e}", target.connect_addr()),
+                false,
+                true,
+            )
+        }
+        Err(_) => {
+            return unopened(
+                case,
+                index,
+                agent,
+                started,
+                rec,
+                "?".into(),
+                "?".into(),
+                format!("connecting to {} timed out", target.connect_addr()),
+                true,
+                true,
+            )
+        }
     };
     let _ = stream.set_nodelay(true);
     let (mut rd, mut wr) = stream.into_split();
 
-    rec.wirelog.push(WireRecord::TxOctets { len: request.len(), hex: render_octets(request.as_bytes()), sync: false });
-    *rec.tx_octet_stats.entry(request.len().to_string()).or_insert(0) += 1;
+    rec.wirelog.push(WireRecord::TxOctets {
+        len: request.len(),
+        hex: render_octets(request.as_bytes()),
+        sync: false,
+    });
+    *rec.tx_octet_stats
+        .entry(request.len().to_string())
+        .or_insert(0) += 1;
     let deadline = Instant::now() + limits.open_handshake;
     let mut buf: Vec<u8> = Vec::new();
     let head = tokio::time::timeout_at(deadline, async {
@@ -90,9 +131,15 @@ pub async fn run_case(case: &Case, index: usize, agent: &str, target: &Target, l
             }
             let n = rd.read(&mut chunk).await?;
             if n == 0 {
-                return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "peer closed the connection during the opening handshake"));
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "peer closed the connection during the opening handshake",
+                ));
             }
-            rec.wirelog.push(WireRecord::RxOctets { len: n, hex: render_octets(&chunk[..n]) });
+            rec.wirelog.push(WireRecord::RxOctets {
+                len: n,
+                hex: render_octets(&chunk[..n]),
+            });
             *rec.rx_octet_stats.entry(n.to_string()).or_insert(0) += 1;
             buf.extend_from_slice(&chunk[..n]);
         }
@@ -102,21 +149,74 @@ pub async fn run_case(case: &Case, index: usize, agent: &str, target: &Target, l
         Ok(Ok(Some(n))) => n,
         Ok(Ok(None)) => {
             let response = String::from_utf8_lossy(&buf).into_owned();
-            return unopened(case, index, agent, started, rec, request, response, format!("response head longer than {MAX_HEAD_LEN} octets"), false, false);
+            return unopened(
+                case,
+                index,
+                agent,
+                started,
+                rec,
+                request,
+                response,
+                format!("response head longer than {MAX_HEAD_LEN} octets"),
+                false,
+                false,
+            );
         }
         Ok(Err(e)) => {
-            let response = if buf.is_empty() { "?".into() } else { String::from_utf8_lossy(&buf).into_owned() };
-            return unopened(case, index, agent, started, rec, request, response, e.to_string(), false, false);
+            let response = if buf.is_empty() {
+                "?".into()
+            } else {
+                String::from_utf8_lossy(&buf).into_owned()
+            };
+            return unopened(
+                case,
+                index,
+                agent,
+                started,
+                rec,
+                request,
+                response,
+                e.to_string(),
+                false,
+                false,
+            );
         }
         Err(_) => {
-            let response = if buf.is_empty() { "?".into() } else { String::from_utf8_lossy(&buf).into_owned() };
-            return unopened(case, index, agent, started, rec, request, response, "opening handshake timed out".into(), true, false);
+            let response = if buf.is_empty() {
+                "?".into()
+            } else {
+                String::from_utf8_lossy(&buf).into_owned()
+            };
+            return unopened(
+                case,
+                index,
+                agent,
+                started,
+                rec,
+                request,
+                response,
+                "opening handshake timed out".into(),
+                true,
+                false,
+            );
         }
     };
     let response = String::from_utf8_lossy(&buf[..head_len]).into_owned();
-    let checked = handshake::parse_head(&buf[..head_len]).and_then(|h| handshake::check_response(&h, &key));
+    let checked =
+        handshake::parse_head(&buf[..head_len]).and_then(|h| handshake::check_response(&h, &key));
     if let Err(e) = checked {
-        return unopened(case, index, agent, started, rec, request, response, e.to_string(), false, false);
+        return unopened(
+            case,
+            index,
+            agent,
+            started,
+            rec,
+            request,
+            response,
+            e.to_string(),
+            false,
+            false,
+        );
     }
 
     let opened_at = Instant::now();
@@ -125,7 +225,9 @@ pub async fn run_case(case: &Case, index: usize, agent: &str, target: &Target, l
     let duration = opened_at.elapsed().as_millis() as u64;
     let judgement = judge(case, &conn.observed());
     CaseRun {
-        result: build_result(case, index, agent, started, duration, request, response, conn.rec, judgement),
+        result: build_result(
+            case, index, agent, started, duration, request, response, conn.rec, judgement,
+        ),
         unreachable: false,
     }
 }
@@ -146,9 +248,14 @@ fn unopened(
 ) -> CaseRun {
     rec.was_not_clean_reason = Some(reason);
     let judgement = judge(case, &Observed::default());
-    let mut result = build_result(case, index, agent, started, 0, request, response, rec, judgement);
+    let mut result = build_result(
+        case, index, agent, started, 0, request, response, rec, judgement,
+    );
     result.was_open_handshake_timeout = timeout;
-    CaseRun { result, unreachable }
+    CaseRun {
+        result,
+        unreachable,
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -167,7 +274,12 @@ fn build_result(
         .expected
         .alternatives
         .iter()
-        .map(|(v, events)| (v.as_str().to_string(), events.iter().map(event_record).collect()))
+        .map(|(v, events)| {
+            (
+                v.as_str().to_string(),
+                events.iter().map(event_record).collect(),
+            )
+        })
         .collect();
     CaseResult {
         agent: agent.to_string(),
@@ -220,7 +332,9 @@ fn build_result(
 /// An event as the reports show it.
 pub fn event_record(e: &Event) -> EventRecord {
     match e {
-        Event::Message { payload, binary } => EventRecord::Message(render_payload(payload), *binary),
+        Event::Message { payload, binary } => {
+            EventRecord::Message(render_payload(payload), *binary)
+        }
         Event::Ping(p) => EventRecord::Ping(render_payload(p)),
         Event::Pong(p) => EventRecord::Pong(render_payload(p)),
         Event::Timeout(t) => EventRecord::Timeout(t.to_string()),
@@ -238,13 +352,25 @@ pub fn now_utc() -> String {
 
 /// The verdicts a case gets when the testee is known to be gone and it was not attempted.
 pub fn skipped_unreachable(case: &Case, index: usize, agent: &str, reason: &str) -> CaseResult {
-    let mut rec = Record::default();
-    rec.was_not_clean_reason = Some(format!("not attempted: {reason}"));
+    let rec = Record {
+        was_not_clean_reason: Some(format!("not attempted: {reason}")),
+        ..Default::default()
+    };
     let j = Judgement {
         behavior: Verdict::Failed,
         result: judge::NEVER_OPENED.to_string(),
         behavior_close: CloseVerdict::Failed,
         result_close: judge::NEVER_OPENED.to_string(),
     };
-    build_result(case, index, agent, now_utc(), 0, "?".into(), "?".into(), rec, j)
+    build_result(
+        case,
+        index,
+        agent,
+        now_utc(),
+        0,
+        "?".into(),
+        "?".into(),
+        rec,
+        j,
+    )
 }

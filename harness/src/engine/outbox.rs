@@ -45,6 +45,11 @@ impl PayloadSlice {
         self.len
     }
 
+    /// Whether the slice is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     /// Append the octets `[from, from + n)` of this slice to `out`.
     pub fn copy_to(&self, from: usize, n: usize, out: &mut Vec<u8>) {
         let begin = self.start + from;
@@ -186,6 +191,10 @@ pub struct Outbox {
     items: VecDeque<Item>,
     chunk: Vec<u8>,
     pos: usize,
+    /// The pending chunk finishes a chopped item.
+    chunk_ends_paced: bool,
+    /// A paced item just went out completely and more items wait.
+    paced_boundary: bool,
 }
 
 impl Outbox {
@@ -209,6 +218,8 @@ impl Outbox {
         self.items.clear();
         self.chunk.clear();
         self.pos = 0;
+        self.chunk_ends_paced = false;
+        self.paced_boundary = false;
     }
 
     /// The octets of the next write, preparing them if needed; empty when idle.
@@ -224,9 +235,22 @@ impl Outbox {
     /// Record that `n` octets of the pending write went out.
     pub fn advance(&mut self, n: usize) {
         self.pos += n;
+        if self.pos >= self.chunk.len() && self.chunk_ends_paced {
+            self.chunk_ends_paced = false;
+            self.paced_boundary = !self.items.is_empty();
+        }
+    }
+
+    /// Whether a chopped transmission just completed with more queued: the peer should get
+    /// a moment to act on the complete frame before the next one starts, as it does under
+    /// Autobahn, whose reactor writes each chop in its own loop iteration. (Synchronous
+    /// whole frames go out back to back there, and so they do here.)
+    pub fn take_paced_boundary(&mut self) -> bool {
+        std::mem::take(&mut self.paced_boundary)
     }
 
     fn fill(&mut self) {
+        self.chunk_ends_paced = false;
         while let Some(front) = self.items.front_mut() {
             if let Some(n) = front.chop {
                 // A chop is one write of its own.
@@ -234,6 +258,7 @@ impl Outbox {
                     front.produce(&mut self.chunk, n);
                     if front.remaining() == 0 {
                         self.items.pop_front();
+                        self.chunk_ends_paced = true;
                     }
                 }
                 return;
@@ -294,6 +319,25 @@ mod tests {
             drain(&mut o),
             vec![vec![0], vec![1, 2], vec![3, 4], vec![5], vec![6]]
         );
+    }
+
+    #[test]
+    fn paced_items_mark_their_end() {
+        let mut o = Outbox::new();
+        o.push(Item::bytes(vec![1, 2], Some(1), false));
+        o.push(Item::bytes(vec![3], None, false));
+        let w = o.pending().len();
+        o.advance(w);
+        assert!(!o.take_paced_boundary(), "mid-item");
+        let w = o.pending().len();
+        o.advance(w);
+        assert!(
+            o.take_paced_boundary(),
+            "end of the chopped item, more queued"
+        );
+        let w = o.pending().len();
+        o.advance(w);
+        assert!(!o.take_paced_boundary());
     }
 
     #[test]

@@ -94,13 +94,19 @@ mod tests {
     #[test]
     fn parses_urls() {
         let t = Target::parse("ws://127.0.0.1:9001").unwrap();
-        assert_eq!((t.host.as_str(), t.port, t.resource.as_str()), ("127.0.0.1", 9001, "/"));
+        assert_eq!(
+            (t.host.as_str(), t.port, t.resource.as_str()),
+            ("127.0.0.1", 9001, "/")
+        );
         assert_eq!(t.host_header, "127.0.0.1:9001");
         let t = Target::parse("ws://[::1]:80/a?b=c").unwrap();
         assert_eq!((t.host.as_str(), t.resource.as_str()), ("::1", "/a?b=c"));
         assert_eq!(t.connect_addr(), "[::1]:80");
         assert_eq!(Target::parse("ws://localhost").unwrap().port, 80);
-        assert!(matches!(Target::parse("http://x"), Err(UrlError::Scheme(_))));
+        assert!(matches!(
+            Target::parse("http://x"),
+            Err(UrlError::Scheme(_))
+        ));
         assert!(matches!(Target::parse("wss://x"), Err(UrlError::Scheme(_))));
         assert!(matches!(Target::parse("ws://x:0"), Err(UrlError::Port(_))));
         assert!(matches!(Target::parse("ws://:80"), Err(UrlError::Host(_))));
