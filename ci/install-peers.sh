@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Install the real WebSocket peers and the browser that wsspec's integration tests use:
+#   ci/peers/node_modules   npm `ws` (pinned by ci/peers/package-lock.json)
+#   ci/peers/.venv          PyPI `websockets` (pinned by ci/peers/requirements.txt)
+#   /usr/bin/chromium       Debian `chromium` (headless, for the HTML report test)
+# Idempotent: each part is skipped when it is already installed from the same pins.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+peers="$root/ci/peers"
+
+say() { printf 'install-peers: %s\n' "$*"; }
+die() { printf 'install-peers: error: %s\n' "$*" >&2; exit 1; }
+
+# Command prefix for apt-get: nothing as root, sudo otherwise (when available).
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    die "need root (or sudo) to run: $*"
+  fi
+}
+
+hash_of() { cat "$@" | sha256sum | cut -d' ' -f1; }
+
+# --- npm `ws` --------------------------------------------------------------------------------
+command -v node >/dev/null 2>&1 || die "node not found (install Node.js 20)"
+command -v npm >/dev/null 2>&1 || die "npm not found"
+npm_stamp="$peers/node_modules/.wsspec-stamp"
+npm_want="$(hash_of "$peers/package.json" "$peers/package-lock.json") node=$(node --version)"
+if [ -f "$npm_stamp" ] && [ "$(cat "$npm_stamp")" = "$npm_want" ]; then
+  say "npm peers up to date"
+else
+  say "npm ci in ci/peers"
+  (cd "$peers" && npm ci --no-audit --no-fund --loglevel=error)
+  printf '%s\n' "$npm_want" >"$npm_stamp"
+fi
+node -e "const v=require('$peers/node_modules/ws/package.json').version; if (v!=='8.23.0') { console.error('ws is '+v); process.exit(1) }" \
+  || die "ci/peers/node_modules/ws is not 8.23.0"
+
+# --- PyPI `websockets` -----------------------------------------------------------------------
+python="${PYTHON:-python3}"
+command -v "$python" >/dev/null 2>&1 || die "$python not found (install Python >= 3.10)"
+venv="$peers/.venv"
+py_stamp="$venv/.wsspec-stamp"
+py_want="$(hash_of "$peers/requirements.txt") $("$python" --version 2>&1)"
+if [ -x "$venv/bin/python" ] && [ -f "$py_stamp" ] && [ "$(cat "$py_stamp")" = "$py_want" ]; then
+  say "python peers up to date"
+else
+  say "creating venv ci/peers/.venv"
+  rm -rf "$venv"
+  "$python" -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+    -r "$peers/requirements.txt"
+  printf '%s\n' "$py_want" >"$py_stamp"
+fi
+"$venv/bin/python" -c 'import websockets, sys; sys.exit(websockets.__version__ != "17.4")' \
+  || die "ci/peers/.venv does not hold websockets 17.4"
+
+# --- Debian chromium -------------------------------------------------------------------------
+if [ -x /usr/bin/chromium ]; then
+  say "chromium present"
+else
+  command -v apt-get >/dev/null 2>&1 || die "/usr/bin/chromium missing and no apt-get to install it"
+  say "installing Debian chromium"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  [ -x /usr/bin/chromium ] || die "apt-get install chromium did not provide /usr/bin/chromium"
+fi
+
+say "done"
