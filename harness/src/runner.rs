@@ -2,7 +2,7 @@
 //! interrupted run still leaves a valid report of every finished case.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,6 +15,25 @@ use crate::engine::{run_case, skipped_unreachable, Limits, Target};
 
 /// How often the index is rewritten while cases finish.
 const INDEX_FLUSH: Duration = Duration::from_millis(500);
+
+/// Opening-handshake time-outs in a row after which the testee counts as hung.
+const HUNG_AFTER: usize = 3;
+
+/// Deliberate pauses from which a case no longer counts against `--jobs`.
+const SLEEPER_WAIT: Duration = Duration::from_millis(500);
+
+/// The sum of a case's deliberate pauses (`Step::Wait`).
+fn deliberate_wait(case: &Case) -> Duration {
+    let ms = case
+        .steps
+        .iter()
+        .map(|s| match s {
+            wsspec_cases::Step::Wait { ms, .. } => *ms,
+            _ => 0,
+        })
+        .sum();
+    Duration::from_millis(ms)
+}
 
 /// Everything a run needs.
 pub struct RunConfig {
@@ -78,28 +97,50 @@ pub async fn run(
     let agent = Arc::new(agent);
     let gone = Arc::new(AtomicBool::new(false));
     let gone_reason = Arc::new(std::sync::Mutex::new(String::new()));
+    let silent = Arc::new(AtomicUsize::new(0));
 
     let launcher = {
         let tx = tx.clone();
         let (target, limits, agent) = (target.clone(), limits.clone(), agent.clone());
-        let (gone, gone_reason) = (gone.clone(), gone_reason.clone());
+        let (gone, gone_reason, silent) = (gone.clone(), gone_reason.clone(), silent.clone());
         async move {
             let mut tasks = tokio::task::JoinSet::new();
-            for case in cases {
-                let Ok(permit) = semaphore.clone().acquire_owned().await else {
-                    break;
+            // Cases that mostly sleep on their own timers start at once, beside the
+            // `jobs` busy ones: holding a slot through a deliberate pause would only
+            // stretch the run, and their verdicts do not depend on what else runs.
+            let (sleepers, busy): (Vec<_>, Vec<_>) = cases
+                .into_iter()
+                .partition(|c| deliberate_wait(c) >= SLEEPER_WAIT);
+            for case in sleepers.into_iter().chain(busy) {
+                let permit = if deliberate_wait(case) >= SLEEPER_WAIT {
+                    None
+                } else {
+                    match semaphore.clone().acquire_owned().await {
+                        Ok(p) => Some(p),
+                        Err(_) => break,
+                    }
                 };
                 let index = positions.get(case.id.as_str()).copied().unwrap_or(0);
                 let (tx, target, limits, agent) =
                     (tx.clone(), target.clone(), limits.clone(), agent.clone());
-                let (gone, gone_reason) = (gone.clone(), gone_reason.clone());
+                let (gone, gone_reason, silent) =
+                    (gone.clone(), gone_reason.clone(), silent.clone());
                 tasks.spawn(async move {
                     let result = if gone.load(Ordering::Relaxed) {
                         let reason = gone_reason.lock().map(|r| r.clone()).unwrap_or_default();
                         skipped_unreachable(case, index, &agent, &reason)
                     } else {
                         let run = run_case(case, index, &agent, &target, &limits).await;
-                        if run.unreachable {
+                        // Refused connections mean the testee is gone; a few opening
+                        // handshakes in a row that time out mean it hangs. Either way the
+                        // remaining cases fail at once instead of each waiting it out.
+                        let hung = if run.result.was_open_handshake_timeout {
+                            silent.fetch_add(1, Ordering::Relaxed) + 1 >= HUNG_AFTER
+                        } else {
+                            silent.store(0, Ordering::Relaxed);
+                            false
+                        };
+                        if run.unreachable || hung {
                             if let Ok(mut r) = gone_reason.lock() {
                                 *r = run.result.was_not_clean_reason.clone().unwrap_or_default();
                             }

@@ -270,10 +270,13 @@ MASKED={masked}, MASK={}{}",
                 payload_line(payload)
             ),
         ),
-        WireRecord::ContinueLater(d, tag) => {
-            ("wl_timer", format!("DELAY {} sec for TAG {tag}", secs(*d)))
+        WireRecord::ContinueLater(d, tag) => (
+            "wl_timer",
+            format!("DELAY {} sec for TAG {}", secs(*d), opt(tag)),
+        ),
+        WireRecord::ContinueLaterFired(tag) => {
+            ("wl_timer", format!("DELAY FIRED for TAG {}", opt(tag)))
         }
-        WireRecord::ContinueLaterFired(tag) => ("wl_timer", format!("DELAY FIRED for TAG {tag}")),
         WireRecord::KillAfter(d) => (
             "wl_timer",
             format!("FAIL CONNECTION AFTER {} sec", secs(*d)),

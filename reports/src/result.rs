@@ -95,9 +95,9 @@ pub enum WireRecord {
         mask: Option<String>,
     },
     /// `["CT", delay, tag]`: a tagged delay was scheduled (seconds).
-    ContinueLater(f64, String),
+    ContinueLater(f64, Option<String>),
     /// `["CTE", tag]`: the tagged delay fired.
-    ContinueLaterFired(String),
+    ContinueLaterFired(Option<String>),
     /// `["KL", delay]`: kill scheduled (seconds).
     KillAfter(f64),
     /// `["KLE"]`: kill executed.

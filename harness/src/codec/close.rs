@@ -30,7 +30,7 @@ pub fn parse_close_payload(payload: &[u8]) -> Result<CloseBody, Violation> {
             let reason = std::str::from_utf8(reason).map_err(|_| Violation::InvalidCloseReason)?;
             Ok(CloseBody {
                 code: Some(code),
-                reason: Some(reason.to_string()),
+                reason: (!reason.is_empty()).then(|| reason.to_string()),
             })
         }
     }

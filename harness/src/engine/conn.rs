@@ -266,8 +266,8 @@ impl<'c> Conn<'c> {
         if let Some((at, tag)) = self.wait {
             if now >= at {
                 self.wait = None;
+                self.log(WireRecord::ContinueLaterFired(tag.map(str::to_string)));
                 if let Some(tag) = tag {
-                    self.log(WireRecord::ContinueLaterFired(tag.to_string()));
                     self.rec.received.push(Event::Timeout(tag));
                 }
             }
@@ -372,9 +372,10 @@ impl<'c> Conn<'c> {
                 } => self.send_message(*opcode, payload, *fragment_size),
                 Step::Close(payload) => self.start_close(payload),
                 Step::Wait { ms, tag } => {
-                    if let Some(tag) = tag {
-                        self.log(WireRecord::ContinueLater(secs(*ms), tag.to_string()));
-                    }
+                    self.log(WireRecord::ContinueLater(
+                        secs(*ms),
+                        tag.map(str::to_string),
+                    ));
                     self.wait = Some((now + Duration::from_millis(*ms), *tag));
                 }
                 Step::KillAfter(ms) => {
