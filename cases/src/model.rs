@@ -573,6 +573,23 @@ pub struct Case {
 }
 
 impl Case {
+    /// A case with no steps yet: no expected events, a normal close expected of the harness.
+    pub fn new(id: &str, category: Category, description: &str, expectation: &str) -> Self {
+        Case {
+            id: id.to_string(),
+            category,
+            subcategory: None,
+            description: description.to_string(),
+            expectation: expectation.to_string(),
+            spec: "RFC 6455",
+            steps: Vec::new(),
+            expected: Expected::none(),
+            expected_close: ExpectedClose::normal(),
+            rule: VerdictRule::Standard,
+            report_time: false,
+        }
+    }
+
     /// Numeric id parts, for numeric ordering ("10.1.1" sorts after "9.8.6").
     pub fn id_key(&self) -> Vec<u32> {
         id_key(&self.id)

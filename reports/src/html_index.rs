@@ -357,25 +357,20 @@ mod tests {
 #[cfg(test)]
 mod snapshot_tests {
     use super::*;
-    use wsspec_cases::{Category, Expected, ExpectedClose, Subcategory, VerdictRule};
+    use wsspec_cases::{Category, Subcategory};
 
     fn case(id: &str, number: u32, title: &'static str, sub: Option<(&str, &str)>) -> Case {
-        Case {
+        let mut c = Case::new(
+            id,
+            Category { number, title },
+            &format!("Send <case {id}>."),
+            "Echo & close.",
+        );
+        c.subcategory = sub.map(|(id, title)| Subcategory {
             id: id.into(),
-            category: Category { number, title },
-            subcategory: sub.map(|(id, title)| Subcategory {
-                id: id.into(),
-                title: title.into(),
-            }),
-            description: format!("Send <case {id}>."),
-            expectation: "Echo & close.".into(),
-            spec: "RFC 6455",
-            steps: Vec::new(),
-            expected: Expected::none(),
-            expected_close: ExpectedClose::normal(),
-            rule: VerdictRule::Standard,
-            report_time: false,
-        }
+            title: title.into(),
+        });
+        c
     }
 
     #[test]

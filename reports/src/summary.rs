@@ -205,22 +205,10 @@ fn md_escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wsspec_cases::{Category, Expected, ExpectedClose, VerdictRule};
+    use wsspec_cases::Category;
 
     fn case(id: &str, number: u32, title: &'static str) -> Case {
-        Case {
-            id: id.into(),
-            category: Category { number, title },
-            subcategory: None,
-            description: String::new(),
-            expectation: String::new(),
-            spec: "RFC 6455",
-            steps: Vec::new(),
-            expected: Expected::none(),
-            expected_close: ExpectedClose::normal(),
-            rule: VerdictRule::Standard,
-            report_time: false,
-        }
+        Case::new(id, Category { number, title }, "", "")
     }
 
     fn entry(behavior: Verdict, behavior_close: CloseVerdict) -> IndexEntry {

@@ -111,19 +111,7 @@ impl CaseBuilder {
             .and_then(|n| n.parse().ok())
             .unwrap_or(0);
         CaseBuilder {
-            case: Case {
-                id: id.to_string(),
-                category: category(number),
-                subcategory: None,
-                description: description.to_string(),
-                expectation: expectation.to_string(),
-                spec: "RFC 6455",
-                steps: Vec::new(),
-                expected: Expected::none(),
-                expected_close: ExpectedClose::normal(),
-                rule: VerdictRule::Standard,
-                report_time: false,
-            },
+            case: Case::new(id, category(number), description, expectation),
         }
     }
 

@@ -139,22 +139,15 @@ mod tests {
     use wsspec_cases::{Expected, ExpectedClose};
 
     fn case(expected: Expected, close: ExpectedClose, rule: VerdictRule) -> Case {
-        Case {
-            id: "0.0".into(),
-            category: wsspec_cases::Category {
-                number: 0,
-                title: "Test",
-            },
-            subcategory: None,
-            description: "d".into(),
-            expectation: "e".into(),
-            spec: "RFC 6455",
-            steps: vec![],
-            expected,
-            expected_close: close,
-            rule,
-            report_time: false,
-        }
+        let category = wsspec_cases::Category {
+            number: 0,
+            title: "Test",
+        };
+        let mut c = Case::new("0.0", category, "d", "e");
+        c.expected = expected;
+        c.expected_close = close;
+        c.rule = rule;
+        c
     }
 
     fn clean_close(received: Vec<Event>, code: u16) -> Observed {

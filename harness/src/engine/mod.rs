@@ -78,32 +78,26 @@ pub async fn run_case(
     let stream = match connect {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => {
+            let reason = format!("could not connect to {}: {e}", target.connect_addr());
             return unopened(
                 case,
                 index,
                 agent,
                 started,
                 rec,
-                "?".into(),
-                "?".into(),
-                format!("could not connect to {}: {e}", target.connect_addr()),
-                false,
-                true,
-            )
+                Unopened::unreachable(reason, false),
+            );
         }
         Err(_) => {
+            let reason = format!("connecting to {} timed out", target.connect_addr());
             return unopened(
                 case,
                 index,
                 agent,
                 started,
                 rec,
-                "?".into(),
-                "?".into(),
-                format!("connecting to {} timed out", target.connect_addr()),
-                true,
-                true,
-            )
+                Unopened::unreachable(reason, true),
+            );
         }
     };
     let _ = stream.set_nodelay(true);
@@ -145,79 +139,43 @@ pub async fn run_case(
         }
     })
     .await;
-    let head_len = match head {
-        Ok(Ok(Some(n))) => n,
-        Ok(Ok(None)) => {
-            let response = String::from_utf8_lossy(&buf).into_owned();
-            return unopened(
-                case,
-                index,
-                agent,
-                started,
-                rec,
-                request,
-                response,
-                format!("response head longer than {MAX_HEAD_LEN} octets"),
-                false,
-                false,
-            );
+    let failure = match head {
+        Ok(Ok(Some(n))) => {
+            let checked =
+                handshake::parse_head(&buf[..n]).and_then(|h| handshake::check_response(&h, &key));
+            match checked {
+                Ok(()) => Ok(n),
+                Err(e) => Err((e.to_string(), false)),
+            }
         }
-        Ok(Err(e)) => {
+        Ok(Ok(None)) => Err((
+            format!("response head longer than {MAX_HEAD_LEN} octets"),
+            false,
+        )),
+        Ok(Err(e)) => Err((e.to_string(), false)),
+        Err(_) => Err(("opening handshake timed out".to_string(), true)),
+    };
+    let head_len = match failure {
+        Ok(n) => n,
+        Err((reason, timeout)) => {
+            // The response as far as it arrived ("?" when nothing did, as Autobahn).
             let response = if buf.is_empty() {
                 "?".into()
             } else {
-                String::from_utf8_lossy(&buf).into_owned()
+                String::from_utf8_lossy(&buf[..handshake::head_len(&buf).unwrap_or(buf.len())])
+                    .into_owned()
             };
-            return unopened(
-                case,
-                index,
-                agent,
-                started,
-                rec,
+            let failed = Unopened {
                 request,
                 response,
-                e.to_string(),
-                false,
-                false,
-            );
-        }
-        Err(_) => {
-            let response = if buf.is_empty() {
-                "?".into()
-            } else {
-                String::from_utf8_lossy(&buf).into_owned()
+                reason,
+                timeout,
+                unreachable: false,
             };
-            return unopened(
-                case,
-                index,
-                agent,
-                started,
-                rec,
-                request,
-                response,
-                "opening handshake timed out".into(),
-                true,
-                false,
-            );
+            return unopened(case, index, agent, started, rec, failed);
         }
     };
     let response = String::from_utf8_lossy(&buf[..head_len]).into_owned();
-    let checked =
-        handshake::parse_head(&buf[..head_len]).and_then(|h| handshake::check_response(&h, &key));
-    if let Err(e) = checked {
-        return unopened(
-            case,
-            index,
-            agent,
-            started,
-            rec,
-            request,
-            response,
-            e.to_string(),
-            false,
-            false,
-        );
-    }
 
     let opened_at = Instant::now();
     let mut conn = Conn::new(case, limits, rec);
@@ -232,29 +190,54 @@ pub async fn run_case(
     }
 }
 
+/// Why and how far an opening handshake got before it failed.
+struct Unopened {
+    request: String,
+    response: String,
+    reason: String,
+    timeout: bool,
+    unreachable: bool,
+}
+
+impl Unopened {
+    /// No TCP connection at all.
+    fn unreachable(reason: String, timeout: bool) -> Self {
+        Unopened {
+            request: "?".into(),
+            response: "?".into(),
+            reason,
+            timeout,
+            unreachable: true,
+        }
+    }
+}
+
 /// The result of a case whose WebSocket never opened.
-#[allow(clippy::too_many_arguments)]
 fn unopened(
     case: &Case,
     index: usize,
     agent: &str,
     started: String,
     mut rec: Record,
-    request: String,
-    response: String,
-    reason: String,
-    timeout: bool,
-    unreachable: bool,
+    failed: Unopened,
 ) -> CaseRun {
-    rec.was_not_clean_reason = Some(reason);
+    rec.was_not_clean_reason = Some(failed.reason);
     let judgement = judge(case, &Observed::default());
     let mut result = build_result(
-        case, index, agent, started, 0, request, response, rec, judgement,
+        case,
+        index,
+        agent,
+        started,
+        0,
+        failed.request,
+        failed.response,
+        rec,
+        judgement,
     );
-    result.was_open_handshake_timeout = timeout;
+    result.was_open_handshake_timeout = failed.timeout;
     CaseRun {
         result,
-        unreachable,
+        unreachable: failed.unreachable,
     }
 }
 

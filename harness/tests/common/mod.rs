@@ -527,11 +527,7 @@ pub fn autobahn_fixture(agent: &str) -> BTreeMap<String, (String, String)> {
 }
 
 /// Sort key for case ids: `9.2.1` before `10.1.1`.
-pub fn id_key(id: &str) -> Vec<u32> {
-    id.split('.')
-        .map(|p| p.parse().unwrap_or(u32::MAX))
-        .collect()
-}
+pub use wsspec_cases::model::id_key;
 
 /// Case ids sorted numerically.
 pub fn sorted_ids<'a, I: IntoIterator<Item = &'a String>>(ids: I) -> Vec<&'a String> {
