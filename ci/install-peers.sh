@@ -3,6 +3,7 @@
 #   ci/peers/node_modules   npm `ws` (pinned by ci/peers/package-lock.json)
 #   ci/peers/.venv          PyPI `websockets` (pinned by ci/peers/requirements.txt)
 #   /usr/bin/chromium       Debian `chromium` (headless, for the HTML report test)
+#   jq                      Debian `jq` (the index.json judge other projects run)
 # Idempotent: each part is skipped when it is already installed from the same pins.
 set -euo pipefail
 
@@ -59,15 +60,19 @@ fi
 "$venv/bin/python" -c 'import websockets, sys; sys.exit(websockets.__version__ != "17.4")' \
   || die "ci/peers/.venv does not hold websockets 17.4"
 
-# --- Debian chromium -------------------------------------------------------------------------
-if [ -x /usr/bin/chromium ]; then
-  say "chromium present"
+# --- Debian chromium (HTML report test) and jq (the CI judge other projects use) ----------
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v jq >/dev/null 2>&1 || missing+=(jq)
+if [ "${#missing[@]}" -eq 0 ]; then
+  say "chromium and jq present"
 else
-  command -v apt-get >/dev/null 2>&1 || die "/usr/bin/chromium missing and no apt-get to install it"
-  say "installing Debian chromium"
+  command -v apt-get >/dev/null 2>&1 || die "${missing[*]} missing and no apt-get to install them"
+  say "installing Debian ${missing[*]}"
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   [ -x /usr/bin/chromium ] || die "apt-get install chromium did not provide /usr/bin/chromium"
+  command -v jq >/dev/null 2>&1 || die "apt-get install jq did not provide jq"
 fi
 
 say "done"

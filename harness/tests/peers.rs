@@ -47,7 +47,59 @@ fn run_against(
     peer.assert_alive();
     run.expect_code(0);
     let index = common::load_index(out.path());
+    if cases == FIXTURE_CATEGORIES {
+        assert_jq_judge_agrees(out.path(), agent);
+    }
     common::verdicts(&index, agent)
+}
+
+/// The judge other projects run on Autobahn's output (tungstenite's CI: `jq -S` with
+/// `duration` deleted, then a plain diff against the expected file) must see wsspec's
+/// `index.json` exactly as it sees Autobahn's own report for the same server.
+fn assert_jq_judge_agrees(ours: &std::path::Path, agent: &str) {
+    let dir = if agent == "node-ws" {
+        "ws"
+    } else {
+        "websockets"
+    };
+    let reference = common::repo_root()
+        .join("../shared/reference/autobahn-results")
+        .join(dir)
+        .join("index.json");
+    if !reference.exists() {
+        eprintln!(
+            "note: {} absent; jq judge check skipped",
+            reference.display()
+        );
+        return;
+    }
+    let jq = |filter: &str, file: &std::path::Path| {
+        let out = std::process::Command::new("jq")
+            .args(["-S", "--arg", "a", agent, filter])
+            .arg(file)
+            .output()
+            .expect("jq (installed by ci/install-peers.sh)");
+        assert!(out.status.success(), "jq failed on {}", file.display());
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let judged_ours = jq("del(.[][].duration)", &ours.join("index.json"));
+    let judged_autobahn = jq(
+        r#"{($a): (.[$a] | with_entries(select(.key | test("^(1|2|3|4|5|6|7|9|10)\\."))))} | del(.[][].duration)"#,
+        &reference,
+    );
+    let differing: Vec<(&str, &str)> = judged_ours
+        .lines()
+        .zip(judged_autobahn.lines())
+        .filter(|(a, b)| a != b)
+        .take(20)
+        .collect();
+    assert!(
+        judged_ours == judged_autobahn,
+        "jq judge sees a different index for {agent} than Autobahn's ({} vs {} lines); \
+         first differing lines: {differing:?}",
+        judged_ours.lines().count(),
+        judged_autobahn.lines().count()
+    );
 }
 
 /// Compares wsspec's verdicts with Autobahn's for one peer, honouring KNOWN_DIFFERENCES.
