@@ -527,6 +527,280 @@ pub enum VerdictRule {
     Informational,
 }
 
+/// The protocol dialect of a connection: its opening handshake and its framing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Dialect {
+    /// draft-hixie-thewebsocketprotocol-75: no keys, `00 … FF` frames, close by TCP.
+    Hixie75,
+    /// draft-hixie-thewebsocketprotocol-76 (= hybi-00): key1/key2/key3 MD5 challenge,
+    /// `00 … FF` frames, `FF 00` closing handshake.
+    Hixie76,
+    /// draft-ietf-hybi-thewebsocketprotocol-07: `Sec-WebSocket-Version: 7`.
+    Hybi07,
+    /// draft-ietf-hybi-thewebsocketprotocol-08 … -12 (hybi-10): `Sec-WebSocket-Version: 8`.
+    Hybi10,
+    /// RFC 6455: `Sec-WebSocket-Version: 13`.
+    #[default]
+    Rfc6455,
+}
+
+impl Dialect {
+    /// The `Sec-WebSocket-Version` this dialect sends, if any.
+    pub fn version(self) -> Option<u8> {
+        match self {
+            Dialect::Hixie75 | Dialect::Hixie76 => None,
+            Dialect::Hybi07 => Some(7),
+            Dialect::Hybi10 => Some(8),
+            Dialect::Rfc6455 => Some(13),
+        }
+    }
+
+    /// Whether frames are the sentinel-delimited hixie frames.
+    pub fn is_hixie(self) -> bool {
+        matches!(self, Dialect::Hixie75 | Dialect::Hixie76)
+    }
+
+    /// Short name, e.g. "hixie-76".
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Hixie75 => "hixie-75",
+            Dialect::Hixie76 => "hixie-76",
+            Dialect::Hybi07 => "hybi-07",
+            Dialect::Hybi10 => "hybi-10",
+            Dialect::Rfc6455 => "RFC 6455",
+        }
+    }
+}
+
+/// Line ends of the opening request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LineEnd {
+    /// `\r\n`, as HTTP requires.
+    #[default]
+    CrLf,
+    /// A bare `\n`, which lenient servers accept.
+    Lf,
+}
+
+/// The 8 octets a hixie-76 client sends after its headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key3 {
+    /// Fresh random octets.
+    Random,
+    /// These octets (the drafts' worked examples).
+    Fixed([u8; 8]),
+}
+
+/// An opening request written out line by line, so any part of it can be wrong.
+///
+/// Values are templates: `{path}` (request-target), `{host}` (host:port), `{key}` (a fresh
+/// `Sec-WebSocket-Key`), `{key1}`/`{key2}` (fresh hixie-76 keys), `{origin}`
+/// (`http://{host}`), `{version}` (the dialect's version number).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// The request line, e.g. `GET {path} HTTP/1.1`.
+    pub request_line: String,
+    /// Header lines in order, names exactly as written.
+    pub headers: Vec<(String, String)>,
+    /// What separates a header name from its value (`": "`, or `":"` for no space).
+    pub separator: String,
+    /// Line ends.
+    pub line_end: LineEnd,
+    /// The hixie-76 body after the blank line.
+    pub key3: Option<Key3>,
+}
+
+impl Request {
+    /// A request line and headers with `": "` and CRLF.
+    pub fn new(request_line: &str, headers: &[(&str, &str)]) -> Self {
+        Request {
+            request_line: request_line.to_string(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            separator: ": ".to_string(),
+            line_end: LineEnd::CrLf,
+            key3: None,
+        }
+    }
+
+    /// The standard request of a dialect, as wsspec sends it by default.
+    pub fn standard(dialect: Dialect) -> Self {
+        let hybi = |origin: &'static str| {
+            vec![
+                ("Host", "{host}"),
+                ("Upgrade", "websocket"),
+                ("Connection", "Upgrade"),
+                ("Sec-WebSocket-Key", "{key}"),
+                (origin, "{origin}"),
+                ("Sec-WebSocket-Version", "{version}"),
+            ]
+        };
+        match dialect {
+            Dialect::Hixie75 => Request::new(
+                "GET {path} HTTP/1.1",
+                &[
+                    ("Upgrade", "WebSocket"),
+                    ("Connection", "Upgrade"),
+                    ("Host", "{host}"),
+                    ("Origin", "{origin}"),
+                ],
+            ),
+            Dialect::Hixie76 => {
+                let mut r = Request::new(
+                    "GET {path} HTTP/1.1",
+                    &[
+                        ("Upgrade", "WebSocket"),
+                        ("Connection", "Upgrade"),
+                        ("Host", "{host}"),
+                        ("Origin", "{origin}"),
+                        ("Sec-WebSocket-Key1", "{key1}"),
+                        ("Sec-WebSocket-Key2", "{key2}"),
+                    ],
+                );
+                r.key3 = Some(Key3::Random);
+                r
+            }
+            Dialect::Hybi07 | Dialect::Hybi10 => {
+                Request::new("GET {path} HTTP/1.1", &hybi("Sec-WebSocket-Origin"))
+            }
+            Dialect::Rfc6455 => Request::new(
+                "GET {path} HTTP/1.1",
+                &[
+                    ("User-Agent", "wsspec/{wsspec}"),
+                    ("Host", "{host}"),
+                    ("Upgrade", "WebSocket"),
+                    ("Connection", "Upgrade"),
+                    ("Pragma", "no-cache"),
+                    ("Cache-Control", "no-cache"),
+                    ("Sec-WebSocket-Key", "{key}"),
+                    ("Sec-WebSocket-Version", "13"),
+                ],
+            ),
+        }
+    }
+
+    /// Replace the value of every header named `name` (case-insensitive), or add it.
+    pub fn set(mut self, name: &str, value: &str) -> Self {
+        let mut found = false;
+        for (n, v) in &mut self.headers {
+            if n.eq_ignore_ascii_case(name) {
+                *v = value.to_string();
+                found = true;
+            }
+        }
+        if !found {
+            self.headers.push((name.to_string(), value.to_string()));
+        }
+        self
+    }
+
+    /// Add a header line (even a duplicate).
+    pub fn add(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// Remove every header named `name` (case-insensitive).
+    pub fn remove(mut self, name: &str) -> Self {
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self
+    }
+}
+
+/// Where a request is split into two TCP writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SplitAt {
+    /// After this many octets.
+    Offset(usize),
+    /// Right after the request line's line end.
+    AfterRequestLine,
+    /// In the middle of the first header name.
+    InHeaderName,
+    /// Right before the blank line that ends the head.
+    BeforeBlankLine,
+    /// Right after the head, before any body (key3).
+    AfterHead,
+}
+
+/// How the opening request is handed to TCP.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Delivery {
+    /// One write.
+    #[default]
+    Whole,
+    /// One octet per write.
+    Bytewise,
+    /// Two writes with a pause between them.
+    Split {
+        /// Where to split.
+        at: SplitAt,
+        /// Pause between the writes in milliseconds.
+        pause_ms: u64,
+    },
+    /// The request and these frames in the same write (hybi frames are encoded, masked).
+    Pipelined(Vec<FrameSpec>),
+    /// The request and these raw octets in the same write (e.g. a hixie frame after key3).
+    PipelinedRaw(Vec<u8>),
+    /// hixie-76: the head first; key3 only once the response head arrived or `wait_ms`
+    /// passed (a server that waits for key3 before answering breaks behind HTTP proxies).
+    Key3Later {
+        /// How long to wait for the response head before sending key3 anyway.
+        wait_ms: u64,
+    },
+}
+
+/// What the server must do with the opening request.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum HandshakeExpect {
+    /// It must accept (101 with a correct response for the dialect).
+    #[default]
+    Accept,
+    /// It may not implement this dialect: a refusal makes the case UNIMPLEMENTED.
+    AcceptIfSupported,
+    /// It must refuse. One of `statuses` is OK, another 4xx/5xx is NON-STRICT, 101 FAILED.
+    Refuse {
+        /// Statuses that are exactly right.
+        statuses: Vec<u16>,
+    },
+    /// An unsupported version: 426 or 400 with a `Sec-WebSocket-Version` list is OK,
+    /// without the list NON-STRICT (RFC 6455 §4.2.2 and §4.4), 101 FAILED.
+    RefuseVersion,
+}
+
+/// How a case opens its connection.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Opening {
+    /// Handshake and framing dialect.
+    pub dialect: Dialect,
+    /// The request; `None` is the dialect's standard request.
+    pub request: Option<Request>,
+    /// How it is written to TCP.
+    pub delivery: Delivery,
+    /// What the server must do with it.
+    pub expect: HandshakeExpect,
+}
+
+impl Opening {
+    /// The standard opening of a dialect, which the server may decline (UNIMPLEMENTED).
+    pub fn dialect(dialect: Dialect) -> Self {
+        Opening {
+            dialect,
+            request: None,
+            delivery: Delivery::Whole,
+            expect: HandshakeExpect::AcceptIfSupported,
+        }
+    }
+
+    /// The request actually sent (the custom one or the dialect's standard one).
+    pub fn request(&self) -> Request {
+        self.request
+            .clone()
+            .unwrap_or_else(|| Request::standard(self.dialect))
+    }
+}
+
 /// A top-level category of the catalogue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Category {
@@ -570,6 +844,10 @@ pub struct Case {
     pub rule: VerdictRule,
     /// Whether the report shows the case duration (performance cases).
     pub report_time: bool,
+    /// How the connection is opened (dialect, request, delivery, expected answer).
+    pub opening: Opening,
+    /// The browser generation this case replays (category 18), for the compatibility row.
+    pub profile: Option<&'static str>,
 }
 
 impl Case {
@@ -587,6 +865,8 @@ impl Case {
             expected_close: ExpectedClose::normal(),
             rule: VerdictRule::Standard,
             report_time: false,
+            opening: Opening::default(),
+            profile: None,
         }
     }
 

@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use wsspec::engine::{Limits, Target};
 use wsspec::runner::{self, RunConfig};
-use wsspec_cases::{select, Patterns};
+use wsspec_cases::{select, Dialect, Opening, Patterns};
 use wsspec_reports::{rows_for, summary_table, ReportDir};
 
 /// WebSocket conformance test suite: Autobahn-numbered cases, Autobahn-compatible reports.
@@ -67,6 +67,22 @@ struct Selection {
     /// Cases run at once (default: number of cores).
     #[arg(long)]
     jobs: Option<usize>,
+    /// Dialect of the opening handshake for categories 1-10: 75, 76 (hixie), 7, 8 (hybi), 13.
+    /// Hixie framing cannot carry categories 1-10, so with 75/76 only the cases that pick
+    /// their own dialect (14 and up) run. A server that refuses the dialect: UNIMPLEMENTED.
+    #[arg(long, default_value = "13", value_parser = parse_draft)]
+    draft: Dialect,
+}
+
+fn parse_draft(s: &str) -> Result<Dialect, String> {
+    match s {
+        "75" => Ok(Dialect::Hixie75),
+        "76" | "0" => Ok(Dialect::Hixie76),
+        "7" => Ok(Dialect::Hybi07),
+        "8" => Ok(Dialect::Hybi10),
+        "13" => Ok(Dialect::Rfc6455),
+        other => Err(format!("unknown draft {other:?} (use 75, 76, 7, 8 or 13)")),
+    }
 }
 
 fn main() -> ExitCode {
@@ -151,7 +167,18 @@ async fn run_against(
     for loose in include.loose() {
         eprintln!("wsspec: warning: pattern {loose:?} also matches longer ids (e.g. 1* matches 10.x); use 1.* for one category");
     }
-    let cases = select(&include, &Patterns::parse(&selection.exclude));
+    let mut cases = select(&include, &Patterns::parse(&selection.exclude));
+    if selection.draft.is_hixie() {
+        let before = cases.len();
+        cases.retain(|c| c.opening != Opening::default());
+        if cases.len() < before {
+            eprintln!(
+                "wsspec: --draft {}: {} cases of categories 1-10 need RFC 6455 framing and are skipped",
+                selection.draft.name(),
+                before - cases.len()
+            );
+        }
+    }
     if cases.is_empty() {
         anyhow::bail!(
             "no case matched --cases {:?} --exclude {:?}",
@@ -183,6 +210,7 @@ async fn run_against(
             jobs,
             out,
             limits,
+            draft: selection.draft,
         },
         async {
             let _ = tokio::signal::ctrl_c().await;

@@ -49,6 +49,8 @@ pub struct RunConfig {
     pub out: ReportDir,
     /// Harness timeouts and limits.
     pub limits: Limits,
+    /// The dialect categories 1-10 are run over (`--draft`).
+    pub draft: wsspec_cases::Dialect,
 }
 
 /// What a finished (or interrupted) run produced.
@@ -83,6 +85,7 @@ pub async fn run(
         jobs,
         out,
         limits,
+        draft,
     } = config;
     let positions: BTreeMap<&str, usize> = wsspec_cases::catalogue()
         .iter()
@@ -130,7 +133,7 @@ pub async fn run(
                         let reason = gone_reason.lock().map(|r| r.clone()).unwrap_or_default();
                         skipped_unreachable(case, index, &agent, &reason)
                     } else {
-                        let run = run_case(case, index, &agent, &target, &limits).await;
+                        let run = run_case(case, index, &agent, &target, &limits, draft).await;
                         // Refused connections mean the testee is gone; a few opening
                         // handshakes in a row that time out mean it hangs. Either way the
                         // remaining cases fail at once instead of each waiting it out.

@@ -182,11 +182,12 @@ fn list_prints_one_tab_separated_line_per_case() {
         let fields: Vec<&str> = line.split('\t').collect();
         assert_eq!(
             fields.len(),
-            3,
-            "not `<id>\\t<category>\\t<description>`: {line:?}"
+            4,
+            "not `<id>\\t<category>\\t<rule>\\t<description>`: {line:?}"
         );
         assert_eq!(fields[0], format!("1.1.{}", i + 1), "line {line:?}");
-        assert!(!fields[1].is_empty() && !fields[2].is_empty(), "{line:?}");
+        assert!(fields[2].starts_with("RFC 6455"), "rule source: {line:?}");
+        assert!(fields.iter().all(|f| !f.is_empty()), "{line:?}");
     }
 }
 

@@ -42,6 +42,7 @@ pub fn render_index(index: &Index, catalogue: &[Case], generated: &str) -> Strin
     );
     legend(&mut body);
     totals(&mut body, &agents, &cases);
+    browsers(&mut body, &agents, &cases);
     body.push_str("<h2>Results</h2>\n<table id=\"agent_case_results\">\n");
     matrix(&mut body, &agents, &cases);
     others(&mut body, &agents, &cases);
@@ -130,6 +131,63 @@ fn totals(out: &mut String, agents: &[(&String, &BTreeMap<String, IndexEntry>)],
         let _ = write!(out, "<td class=\"num\">{}</td>", entries.len());
     }
     out.push_str("</tr>\n</table>\n");
+}
+
+/// Which browser generations can talk to each agent: one row per profile case
+/// (category 18), the cell coloured by that case's verdict.
+fn browsers(
+    out: &mut String,
+    agents: &[(&String, &BTreeMap<String, IndexEntry>)],
+    cases: &[&Case],
+) {
+    let profiles: Vec<(&Case, &str)> = cases
+        .iter()
+        .filter_map(|c| c.profile.map(|p| (*c, p)))
+        .collect();
+    if profiles.is_empty() {
+        return;
+    }
+    out.push_str(
+        "<h2>Browser compatibility</h2>\n<table class=\"browsers\" id=\"browser_compatibility\">\n<tr><th>Browser generation</th>",
+    );
+    for (agent, _) in agents {
+        let _ = write!(out, "<th>{}</th>", escape(agent));
+    }
+    out.push_str("</tr>\n");
+    for (case, profile) in profiles {
+        let _ = write!(
+            out,
+            "<tr><td><a href=\"#{}\">{}</a> ({})</td>",
+            desc_anchor(&case.id),
+            escape(profile),
+            escape(&case.id)
+        );
+        for (_, entries) in agents {
+            match entries.get(&case.id) {
+                Some(e) => {
+                    let talks = matches!(
+                        e.behavior,
+                        Verdict::Ok | Verdict::NonStrict | Verdict::Informational
+                    );
+                    let _ = write!(
+                        out,
+                        "<td class=\"{}\">{}</td>",
+                        verdict_class(e.behavior),
+                        if talks {
+                            "talks"
+                        } else {
+                            verdict_label(e.behavior)
+                        }
+                    );
+                }
+                None => {
+                    let _ = write!(out, "<td class=\"{MISSING_CLASS}\">Missing</td>");
+                }
+            }
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</table>\n");
 }
 
 fn header_row(out: &mut String, title: &str, agents: &[(&String, &BTreeMap<String, IndexEntry>)]) {
@@ -358,6 +416,36 @@ mod tests {
 mod snapshot_tests {
     use super::*;
     use wsspec_cases::{Category, Subcategory};
+
+    #[test]
+    fn browser_compatibility_row_per_profile() {
+        let mut chrome = case("18.1", 18, "Browser profiles", None);
+        chrome.profile = Some("Chrome <14>");
+        let mut firefox = case("18.2", 18, "Browser profiles", None);
+        firefox.profile = Some("Firefox 7");
+        let plain = case("1.1", 1, "Framing", None);
+        let catalogue = vec![plain, chrome, firefox];
+        let entry = |behavior| IndexEntry {
+            behavior,
+            behavior_close: CloseVerdict::Ok,
+            duration: 1,
+            remote_close_code: None,
+            reportfile: "x.json".into(),
+        };
+        let mut e = BTreeMap::new();
+        e.insert("18.1".to_string(), entry(Verdict::Ok));
+        e.insert("18.2".to_string(), entry(Verdict::Unimplemented));
+        let mut index = Index::new();
+        index.insert("srv".into(), e);
+        let html = render_index(&index, &catalogue, "t");
+        let table = &html[html.find("id=\"browser_compatibility\"").expect("table")..];
+        let table = &table[..table.find("</table>").expect("end")];
+        assert!(table.contains("Chrome &lt;14&gt;"), "{table}");
+        assert!(table.contains(">talks</td>"), "{table}");
+        assert!(table.contains("Firefox 7"), "{table}");
+        assert!(table.contains(">Unimplemented</td>"), "{table}");
+        assert!(!table.contains("1.1"), "only profile cases: {table}");
+    }
 
     fn case(id: &str, number: u32, title: &'static str, sub: Option<(&str, &str)>) -> Case {
         let mut c = Case::new(

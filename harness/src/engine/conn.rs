@@ -9,12 +9,13 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::time::Instant;
-use wsspec_cases::{opcode, Case, ClosePayload, Event, FrameSpec, Mask, Payload, Step};
+use wsspec_cases::{opcode, Case, ClosePayload, Dialect, Event, FrameSpec, Mask, Payload, Step};
 use wsspec_reports::{hex, render_octets, render_payload, WireRecord};
 
 use super::judge::Observed;
 use super::outbox::{Item, Outbox, PayloadSlice};
 use super::Limits;
+use crate::codec::hixie::{HixieDeframer, HixieFrame};
 use crate::codec::{
     check_header, encode_header, parse_close_payload, DataFrame, Deframer, FrameHeader,
     MessageState, Piece, Role, Violation,
@@ -142,12 +143,17 @@ pub struct Conn<'c> {
     drop_now: bool,
     scratch: Vec<u8>,
     paced_until: Option<Instant>,
+    dialect: Dialect,
+    hixie: Option<HixieDeframer>,
+    /// hixie-75 closes by TCP: half-close once the outbox is drained.
+    shutdown_write: bool,
 }
 
 impl<'c> Conn<'c> {
     /// A connection that just completed its opening handshake.
-    pub fn new(case: &'c Case, limits: &'c Limits, rec: Record) -> Self {
+    pub fn new(case: &'c Case, limits: &'c Limits, rec: Record, dialect: Dialect) -> Self {
         let log_on = !case.is_performance();
+        let max_frame = usize::try_from(limits.max_message).unwrap_or(usize::MAX);
         Conn {
             case,
             limits,
@@ -175,6 +181,9 @@ impl<'c> Conn<'c> {
             drop_now: false,
             scratch: Vec::new(),
             paced_until: None,
+            dialect,
+            hixie: dialect.is_hixie().then(|| HixieDeframer::new(max_frame)),
+            shutdown_write: false,
         }
     }
 
@@ -201,6 +210,10 @@ impl<'c> Conn<'c> {
             } else {
                 Vec::new()
             };
+            if pending.is_empty() && self.shutdown_write && self.outbox.is_empty() {
+                self.shutdown_write = false;
+                let _ = wr.shutdown().await;
+            }
             tokio::select! {
                 r = rd.read(&mut readbuf) => match r {
                     Ok(0) | Err(_) => {
@@ -322,6 +335,10 @@ impl<'c> Conn<'c> {
 
     fn on_peer_gone(&mut self) {
         self.outbox.clear();
+        if self.dialect == Dialect::Hixie75 && self.state == WsState::Closing {
+            // hixie-75 has no closing handshake: the server closing TCP after ours is it.
+            self.rec.was_clean = true;
+        }
         if !self.rec.was_clean && self.rec.was_not_clean_reason.is_none() {
             self.rec.was_not_clean_reason = Some(
                 "peer dropped the TCP connection without previous WebSocket closing handshake"
@@ -571,6 +588,9 @@ impl<'c> Conn<'c> {
         if self.state != WsState::Open || self.drop_now {
             return;
         }
+        if self.dialect.is_hixie() {
+            return self.start_hixie_close();
+        }
         let bytes = payload.to_bytes();
         let (code, reason) = match payload {
             ClosePayload::Code { code, reason } => (
@@ -589,6 +609,92 @@ impl<'c> Conn<'c> {
         self.rec.local_close_code = code;
         self.rec.local_close_reason = reason;
         self.close_timeout_at = Some(Instant::now() + self.limits.close_handshake);
+    }
+
+    /// hixie-76 sends `FF 00`; hixie-75 has no close frame and closes TCP instead.
+    fn start_hixie_close(&mut self) {
+        if self.dialect == Dialect::Hixie76 {
+            let bytes = vec![0xff, 0x00];
+            self.log_octets(&bytes, None, false);
+            self.outbox.push(Item::bytes(bytes, None, false));
+        } else {
+            self.shutdown_write = true;
+        }
+        self.state = WsState::Closing;
+        self.rec.closed_by_me = true;
+        self.close_timeout_at = Some(Instant::now() + self.limits.close_handshake);
+    }
+
+    /// Hixie frames: text messages, ignored length-prefixed frames, the `FF 00` close.
+    fn on_hixie_bytes(&mut self) {
+        let Some(mut deframer) = self.hixie.take() else {
+            return;
+        };
+        let mut consumed = 0;
+        loop {
+            match deframer.next(&self.inbuf[consumed..]) {
+                Ok(None) => break,
+                Err(e) => {
+                    self.rec.was_not_clean_reason = Some(format!("hixie framing: {e}"));
+                    self.rec.failed_by_me = true;
+                    self.drop_tcp("I failed the connection: bad hixie frame");
+                    break;
+                }
+                Ok(Some((frame, used))) => {
+                    consumed += used;
+                    self.on_hixie_frame(frame);
+                    if self.drop_now {
+                        break;
+                    }
+                }
+            }
+        }
+        self.inbuf.drain(..consumed);
+        self.hixie = Some(deframer);
+    }
+
+    fn on_hixie_frame(&mut self, frame: HixieFrame) {
+        match frame {
+            HixieFrame::Text(payload) => {
+                bump(&mut self.rec.rx_frame_stats, 0);
+                if self.log_on {
+                    self.rec.wirelog.push(WireRecord::RxFrame {
+                        len: payload.len(),
+                        payload: render_payload(&payload),
+                        opcode: 0,
+                        fin: true,
+                        rsv: 0,
+                        masked: false,
+                        mask: None,
+                    });
+                }
+                self.rec.received.push(Event::Message {
+                    payload,
+                    binary: false,
+                });
+                self.finish_when_done();
+            }
+            HixieFrame::Binary { frame_type, data } => {
+                bump(&mut self.rec.rx_frame_stats, frame_type);
+                self.rec.received.push(Event::Message {
+                    payload: data,
+                    binary: true,
+                });
+                self.finish_when_done();
+            }
+            HixieFrame::Close => {
+                bump(&mut self.rec.rx_frame_stats, 0xff);
+                if self.state == WsState::Open {
+                    let bytes = vec![0xff, 0x00];
+                    self.log_octets(&bytes, None, false);
+                    self.outbox.push(Item::bytes(bytes, None, false));
+                }
+                self.state = WsState::Closed;
+                self.close_timeout_at = None;
+                self.rec.was_clean = true;
+                self.drop_timeout_at = Some(Instant::now() + self.limits.server_drop);
+            }
+        }
     }
 
     /// Fail the connection because the peer broke a rule.
@@ -615,6 +721,9 @@ impl<'c> Conn<'c> {
 
     fn on_bytes(&mut self, data: &[u8]) {
         self.inbuf.extend_from_slice(data);
+        if self.hixie.is_some() {
+            return self.on_hixie_bytes();
+        }
         let mut consumed = 0;
         loop {
             if self.drop_now {
@@ -908,6 +1017,7 @@ impl<'c> Conn<'c> {
             was_clean: self.rec.was_clean,
             remote_close_code: self.rec.remote_close_code,
             performance: self.rec.performance.clone(),
+            soft: Vec::new(),
         }
     }
 }

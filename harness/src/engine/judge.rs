@@ -19,6 +19,8 @@ pub struct Observed {
     pub remote_close_code: Option<u16>,
     /// For performance cases: whether every echo arrived correct and in time, and the text.
     pub performance: Option<(bool, String)>,
+    /// SHOULD-level deviations of the opening handshake; they cap `behavior` at NON-STRICT.
+    pub soft: Vec<String>,
 }
 
 /// The two verdicts with their explanations.
@@ -105,6 +107,11 @@ pub fn judge(case: &Case, seen: &Observed) -> Judgement {
         )
     };
 
+    if behavior == Verdict::Ok && !seen.soft.is_empty() {
+        behavior = Verdict::NonStrict;
+        result = format!("{} But: {}", result, seen.soft.join("; "));
+    }
+
     // The UTF-8 cases: if the harness had to close, the peer never noticed the bad octets.
     if expected.wrong_endpoint_is_fatal && expected.closed_by_me != seen.closed_by_me {
         behavior = Verdict::Failed;
@@ -159,6 +166,7 @@ mod tests {
             was_clean: true,
             remote_close_code: Some(code),
             performance: None,
+            soft: Vec::new(),
         }
     }
 
@@ -250,6 +258,20 @@ mod tests {
             (j.behavior, j.behavior_close),
             (Verdict::Failed, CloseVerdict::Failed)
         );
+    }
+
+    #[test]
+    fn handshake_deviations_cap_at_non_strict() {
+        let c = case(
+            Expected::ok(vec![]),
+            ExpectedClose::normal(),
+            VerdictRule::Standard,
+        );
+        let mut seen = clean_close(vec![], 1000);
+        seen.soft = vec!["waited for key3".into()];
+        let j = judge(&c, &seen);
+        assert_eq!(j.behavior, Verdict::NonStrict);
+        assert!(j.result.contains("waited for key3"));
     }
 
     #[test]

@@ -2,23 +2,20 @@
 
 mod conn;
 pub mod judge;
+pub mod opening;
 pub mod outbox;
 pub mod target;
 
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
-use wsspec_cases::{Case, CloseVerdict, Event, Verdict};
-use wsspec_reports::{
-    render_octets, render_payload, CaseResult, EventRecord, ExpectedCloseRecord, WireRecord,
-};
+use wsspec_cases::{Case, CloseVerdict, Dialect, Event, HandshakeExpect, Opening, Verdict};
+use wsspec_reports::{render_payload, CaseResult, EventRecord, ExpectedCloseRecord};
 
 pub use judge::{judge, Judgement, Observed};
 pub use target::{Target, UrlError};
 
-use crate::handshake::{self, MAX_HEAD_LEN};
 use conn::{Conn, Record};
 
 /// Timeouts and size limits of the harness endpoint (Autobahn's defaults where it has them).
@@ -67,11 +64,16 @@ pub async fn run_case(
     agent: &str,
     target: &Target,
     limits: &Limits,
+    draft: Dialect,
 ) -> CaseRun {
     let started = now_utc();
     let mut rec = Record::default();
-    let key = handshake::random_key();
-    let request = handshake::client_request(&target.host_header, &target.resource, &key);
+    // Categories 1-10 carry no opening of their own: `--draft` picks their dialect.
+    let opening = if case.opening == Opening::default() && draft != Dialect::Rfc6455 {
+        Opening::dialect(draft)
+    } else {
+        case.opening.clone()
+    };
 
     let connect =
         tokio::time::timeout(limits.connect, TcpStream::connect(target.connect_addr())).await;
@@ -103,88 +105,87 @@ pub async fn run_case(
     let _ = stream.set_nodelay(true);
     let (mut rd, mut wr) = stream.into_split();
 
-    rec.wirelog.push(WireRecord::TxOctets {
-        len: request.len(),
-        hex: render_octets(request.as_bytes()),
-        sync: false,
-    });
-    *rec.tx_octet_stats
-        .entry(request.len().to_string())
-        .or_insert(0) += 1;
-    let deadline = Instant::now() + limits.open_handshake;
-    let mut buf: Vec<u8> = Vec::new();
-    let head = tokio::time::timeout_at(deadline, async {
-        wr.write_all(request.as_bytes()).await?;
-        let mut chunk = vec![0u8; 4096];
-        loop {
-            if let Some(n) = handshake::head_len(&buf) {
-                return Ok::<Option<usize>, std::io::Error>(Some(n));
-            }
-            if buf.len() > MAX_HEAD_LEN {
-                return Ok(None);
-            }
-            let n = rd.read(&mut chunk).await?;
-            if n == 0 {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::UnexpectedEof,
-                    "peer closed the connection during the opening handshake",
-                ));
-            }
-            rec.wirelog.push(WireRecord::RxOctets {
-                len: n,
-                hex: render_octets(&chunk[..n]),
-            });
-            *rec.rx_octet_stats.entry(n.to_string()).or_insert(0) += 1;
-            buf.extend_from_slice(&chunk[..n]);
-        }
-    })
+    let hs = opening::perform(
+        &opening,
+        &target.host_header,
+        &target.resource,
+        &mut rd,
+        &mut wr,
+        &mut rec,
+        limits.open_handshake,
+    )
     .await;
-    let failure = match head {
-        Ok(Ok(Some(n))) => {
-            let checked =
-                handshake::parse_head(&buf[..n]).and_then(|h| handshake::check_response(&h, &key));
-            match checked {
-                Ok(()) => Ok(n),
-                Err(e) => Err((e.to_string(), false)),
-            }
+    let (leftover, soft) = match hs.outcome {
+        opening::Outcome::Opened { leftover, soft }
+            if matches!(
+                opening.expect,
+                HandshakeExpect::Accept | HandshakeExpect::AcceptIfSupported
+            ) =>
+        {
+            (leftover, soft)
         }
-        Ok(Ok(None)) => Err((
-            format!("response head longer than {MAX_HEAD_LEN} octets"),
-            false,
-        )),
-        Ok(Err(e)) => Err((e.to_string(), false)),
-        Err(_) => Err(("opening handshake timed out".to_string(), true)),
-    };
-    let head_len = match failure {
-        Ok(n) => n,
-        Err((reason, timeout)) => {
-            // The response as far as it arrived ("?" when nothing did, as Autobahn).
-            let response = if buf.is_empty() {
-                "?".into()
-            } else {
-                String::from_utf8_lossy(&buf[..handshake::head_len(&buf).unwrap_or(buf.len())])
-                    .into_owned()
+        outcome => {
+            let timeout = matches!(outcome, opening::Outcome::Broken { timeout: true, .. });
+            let decided = opening::judge_outcome(&opening.expect, &outcome);
+            let (behavior, behavior_close, text) = decided.unwrap_or((
+                Verdict::Failed,
+                CloseVerdict::Failed,
+                judge::NEVER_OPENED.to_string(),
+            ));
+            let opened_anyway = matches!(outcome, opening::Outcome::Opened { .. });
+            rec.was_not_clean_reason = Some(text.clone());
+            let j = Judgement {
+                behavior,
+                result: text.clone(),
+                behavior_close,
+                result_close: if opened_anyway || behavior == Verdict::Failed {
+                    judge::NEVER_OPENED.to_string()
+                } else {
+                    text
+                },
             };
-            let failed = Unopened {
-                request,
-                response,
-                reason,
-                timeout,
+            let mut result = build_result(
+                case,
+                index,
+                agent,
+                started,
+                0,
+                hs.request,
+                hs.response,
+                rec,
+                j,
+            );
+            result.was_open_handshake_timeout = timeout;
+            return CaseRun {
+                result,
                 unreachable: false,
             };
-            return unopened(case, index, agent, started, rec, failed);
         }
     };
-    let response = String::from_utf8_lossy(&buf[..head_len]).into_owned();
 
     let opened_at = Instant::now();
-    let mut conn = Conn::new(case, limits, rec);
-    conn.drive(rd, wr, &buf[head_len..]).await;
+    let mut conn = Conn::new(case, limits, rec, opening.dialect);
+    conn.drive(rd, wr, &leftover).await;
     let duration = opened_at.elapsed().as_millis() as u64;
-    let judgement = judge(case, &conn.observed());
+    let mut seen = conn.observed();
+    seen.soft = soft;
+    let judgement = judge(case, &seen);
+    let mut rec = conn.rec;
+    if let Some(v) = rec.violation {
+        let defect = format!("peer violated RFC 6455: {v}");
+        rec.was_not_clean_reason.get_or_insert(defect);
+    }
     CaseRun {
         result: build_result(
-            case, index, agent, started, duration, request, response, conn.rec, judgement,
+            case,
+            index,
+            agent,
+            started,
+            duration,
+            hs.request,
+            hs.response,
+            rec,
+            judgement,
         ),
         unreachable: false,
     }
