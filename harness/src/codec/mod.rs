@@ -3,6 +3,7 @@
 pub mod close;
 pub mod deframer;
 pub mod frame;
+pub mod hixie;
 pub mod mask;
 pub mod message;
 pub mod utf8;

@@ -1,7 +1,9 @@
-//! The server side of the RFC 6455 §4.2 opening handshake.
+//! The server side of the opening handshake: RFC 6455 §4.2 (version 13), hybi-07/-10
+//! (versions 7 and 8, same handshake), hixie-76 (key1/key2/key3) and hixie-75 (no key).
 
 use base64::Engine as _;
 
+use crate::codec::hixie::key_value;
 use crate::handshake::{accept_key, Head};
 
 /// Value of the `Server` header the reference server sends.
@@ -31,7 +33,7 @@ impl Rejection {
             // must carry an Upgrade header, which in turn needs a Connection: upgrade.
             426 => (
                 "Upgrade Required",
-                "Sec-WebSocket-Version: 13\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\n",
+                "Sec-WebSocket-Version: 13, 8, 7\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\n",
             ),
             _ => ("Bad Request", "Connection: close\r\n"),
         };
@@ -85,9 +87,9 @@ fn single<'h>(head: &'h Head, name: &str) -> Result<Option<&'h str>, ()> {
     }
 }
 
-/// Check a client's opening request (RFC 6455 §4.2.1); returns the `Sec-WebSocket-Accept`
-/// value on success. Extension and subprotocol offers are ignored: none is ever accepted.
-pub fn check_request(head: &Head) -> Result<String, Rejection> {
+/// The checks every dialect shares: a `GET` of HTTP/1.1 or later with one `Host`, asking
+/// to upgrade to WebSocket. Returns the request-target and the host.
+fn check_common(head: &Head) -> Result<(&str, &str), Rejection> {
     let mut parts = head.start_line.split(' ');
     let (Some(method), Some(target), Some(version), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -103,17 +105,26 @@ pub fn check_request(head: &Head) -> Result<String, Rejection> {
     if !http_11_or_later(version) {
         return Err(Rejection::bad("HTTP/1.1 or later required"));
     }
-    match single(head, "Host") {
-        Ok(Some(_)) => {}
+    let host = match single(head, "Host") {
+        Ok(Some(host)) => host,
         Ok(None) => return Err(Rejection::bad("missing Host header")),
         Err(()) => return Err(Rejection::bad("duplicate Host header")),
-    }
+    };
     if !head.has_token("Upgrade", "websocket") {
         return Err(Rejection::bad("Upgrade header must contain websocket"));
     }
     if !head.has_token("Connection", "upgrade") {
         return Err(Rejection::bad("Connection header must contain upgrade"));
     }
+    Ok((target, host))
+}
+
+/// Check a hybi opening request (RFC 6455 §4.2.1, also versions 7 and 8 of hybi-07/-10,
+/// whose handshake differs only in naming the origin `Sec-WebSocket-Origin`, which is not
+/// checked); returns the `Sec-WebSocket-Accept` value on success. Extension and subprotocol
+/// offers are ignored: none is ever accepted.
+pub fn check_request(head: &Head) -> Result<String, Rejection> {
+    check_common(head)?;
     let key = match single(head, "Sec-WebSocket-Key") {
         Ok(Some(k)) => k,
         Ok(None) => return Err(Rejection::bad("missing Sec-WebSocket-Key header")),
@@ -127,14 +138,102 @@ pub fn check_request(head: &Head) -> Result<String, Rejection> {
     }
     let unsupported = Rejection {
         status: 426,
-        reason: "only WebSocket version 13 is supported",
+        reason: "only WebSocket versions 13, 8 and 7 are supported",
     };
     match single(head, "Sec-WebSocket-Version") {
-        Ok(Some("13")) => {}
+        Ok(Some("13" | "8" | "7")) => {}
         Ok(None) => return Err(Rejection::bad("missing Sec-WebSocket-Version header")),
         Ok(Some(_)) | Err(()) => return Err(unsupported),
     }
     Ok(accept_key(key))
+}
+
+/// How the server goes on with an accepted request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Upgrade {
+    /// RFC 6455 or hybi-07/-10: the 101 response with this `Sec-WebSocket-Accept`, then
+    /// RFC 6455 framing.
+    Hybi {
+        /// The `Sec-WebSocket-Accept` value.
+        accept: String,
+    },
+    /// hixie-76: `head` at once, the challenge response once key3 is in, then hixie framing.
+    Hixie76 {
+        /// The complete response head, blank line included.
+        head: String,
+        /// Value of `Sec-WebSocket-Key1`.
+        part1: u32,
+        /// Value of `Sec-WebSocket-Key2`.
+        part2: u32,
+    },
+    /// hixie-75: `head`, then hixie framing without a closing handshake.
+    Hixie75 {
+        /// The complete response head, blank line included.
+        head: String,
+    },
+}
+
+/// Tell the dialect from the request head as servers of the time did (key1 and key2 ⇒
+/// hixie-76, else `Sec-WebSocket-Key` or `Sec-WebSocket-Version` ⇒ hybi by version, else
+/// hixie-75), and check the request for it.
+pub fn accept_request(head: &Head) -> Result<Upgrade, Rejection> {
+    let has = |name: &str| head.header(name).is_some();
+    let (key1, key2) = (has("Sec-WebSocket-Key1"), has("Sec-WebSocket-Key2"));
+    if key1 && key2 {
+        return hixie76(head);
+    }
+    // A version header without a key is a broken hybi request, not a hixie-75 one.
+    if has("Sec-WebSocket-Key") || has("Sec-WebSocket-Version") {
+        return check_request(head).map(|accept| Upgrade::Hybi { accept });
+    }
+    if key1 || key2 {
+        return Err(Rejection::bad(
+            "Sec-WebSocket-Key1 and Sec-WebSocket-Key2 must both be present",
+        ));
+    }
+    hixie75(head)
+}
+
+/// The origin a hixie server echoes: the request's, or `null` as for file:// pages.
+fn origin(head: &Head) -> &str {
+    head.header("Origin").unwrap_or("null")
+}
+
+fn hixie76(head: &Head) -> Result<Upgrade, Rejection> {
+    let (target, host) = check_common(head)?;
+    let part = |name: &'static str, bad: &'static str| match single(head, name) {
+        Ok(Some(key)) => key_value(key).map_err(|_| Rejection::bad(bad)),
+        _ => Err(Rejection::bad(bad)),
+    };
+    let part1 = part("Sec-WebSocket-Key1", "invalid Sec-WebSocket-Key1")?;
+    let part2 = part("Sec-WebSocket-Key2", "invalid Sec-WebSocket-Key2")?;
+    let protocol = head
+        .header("Sec-WebSocket-Protocol")
+        .map(|p| format!("Sec-WebSocket-Protocol: {p}\r\n"))
+        .unwrap_or_default();
+    let head = format!(
+        "HTTP/1.1 101 WebSocket Protocol Handshake\r\nUpgrade: WebSocket\r\n\
+         Connection: Upgrade\r\nSec-WebSocket-Origin: {origin}\r\n\
+         Sec-WebSocket-Location: ws://{host}{target}\r\n{protocol}Server: {SERVER_NAME}\r\n\r\n",
+        origin = origin(head),
+    );
+    Ok(Upgrade::Hixie76 { head, part1, part2 })
+}
+
+fn hixie75(head: &Head) -> Result<Upgrade, Rejection> {
+    let (target, host) = check_common(head)?;
+    let protocol = head
+        .header("WebSocket-Protocol")
+        .map(|p| format!("WebSocket-Protocol: {p}\r\n"))
+        .unwrap_or_default();
+    // Chromium's hixie-75 client compares the first three lines octet by octet.
+    let head = format!(
+        "HTTP/1.1 101 Web Socket Protocol Handshake\r\nUpgrade: WebSocket\r\n\
+         Connection: Upgrade\r\nWebSocket-Origin: {origin}\r\n\
+         WebSocket-Location: ws://{host}{target}\r\n{protocol}Server: {SERVER_NAME}\r\n\r\n",
+        origin = origin(head),
+    );
+    Ok(Upgrade::Hixie75 { head })
 }
 
 #[cfg(test)]
@@ -173,7 +272,8 @@ mod tests {
             ("dGhlIHNhbXBsZSBub25jZQ==", "dGhlIHNhbXBsZQ==", 400),
             ("dGhlIHNhbXBsZSBub25jZQ==", "not base64!", 400),
             ("Sec-WebSocket-Version: 13\r\n", "", 400),
-            ("Version: 13", "Version: 8", 426),
+            ("Version: 13", "Version: 9", 426),
+            ("Version: 13", "Version: 0", 426),
             ("Version: 13", "Version: 13, 8", 426),
         ] {
             assert!(GOOD.contains(from), "{from}");
@@ -194,8 +294,73 @@ mod tests {
         .response();
         let head = parse_head(r.as_bytes()).unwrap();
         assert_eq!(head.start_line, "HTTP/1.1 426 Upgrade Required");
-        assert_eq!(head.header("Sec-WebSocket-Version"), Some("13"));
+        assert_eq!(head.header("Sec-WebSocket-Version"), Some("13, 8, 7"));
         assert!(r.ends_with("\r\n\r\nx\n"));
         assert_eq!(head.header("Content-Length"), Some("2"));
+    }
+
+    const HIXIE76: &str = "GET /demo HTTP/1.1\r\nHost: example.com\r\nConnection: Upgrade\r\n\
+        Sec-WebSocket-Key2: 12998 5 Y3 1  .P00\r\nUpgrade: WebSocket\r\n\
+        Sec-WebSocket-Key1: 4 @1  46546xW%0l 1 5\r\nOrigin: http://example.com\r\n\r\n";
+    const HIXIE75: &str = "GET /demo HTTP/1.1\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\n\
+        Host: example.com\r\nOrigin: http://example.com\r\n\r\n";
+
+    fn dialect(raw: &str) -> Result<Upgrade, u16> {
+        accept_request(&parse_head(raw.as_bytes()).unwrap()).map_err(|r| r.status)
+    }
+
+    #[test]
+    fn dialects_are_told_apart_by_the_head() {
+        assert!(matches!(
+            dialect(HIXIE76),
+            Ok(Upgrade::Hixie76 {
+                part1: 829309203,
+                part2: 259970620,
+                ..
+            })
+        ));
+        assert!(matches!(dialect(HIXIE75), Ok(Upgrade::Hixie75 { .. })));
+        for version in ["13", "8", "7"] {
+            assert!(
+                matches!(
+                    dialect(&GOOD.replace("Version: 13", &format!("Version: {version}"))),
+                    Ok(Upgrade::Hybi { .. })
+                ),
+                "{version}"
+            );
+        }
+        // Key1 and key2 win over a Sec-WebSocket-Key sent alongside.
+        let both = HIXIE76.replace(
+            "Origin:",
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin:",
+        );
+        assert!(matches!(dialect(&both), Ok(Upgrade::Hixie76 { .. })));
+    }
+
+    #[test]
+    fn broken_draft_requests_are_refused() {
+        for (raw, status) in [
+            (GOOD.replace("Version: 13", "Version: 9"), 426),
+            (
+                GOOD.replace("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", ""),
+                400,
+            ),
+            (
+                HIXIE76.replace("Sec-WebSocket-Key2: 12998 5 Y3 1  .P00\r\n", ""),
+                400,
+            ),
+            (HIXIE76.replace("12998 5 Y3 1  .P00", "12998"), 400),
+            (HIXIE76.replace("Host: example.com\r\n", ""), 400),
+            (HIXIE76.replace("Upgrade: WebSocket\r\n", ""), 400),
+            (
+                HIXIE76.replace("Origin:", "Sec-WebSocket-Key1: 1 2\r\nOrigin:"),
+                400,
+            ),
+            (HIXIE75.replace("Connection: Upgrade\r\n", ""), 400),
+            (HIXIE75.replace("GET", "POST"), 400),
+            (HIXIE75.replace("HTTP/1.1", "HTTP/1.0"), 400),
+        ] {
+            assert_eq!(dialect(&raw).err(), Some(status), "{raw}");
+        }
     }
 }

@@ -1,9 +1,12 @@
 //! The reference echo server: a strict RFC 6455 server that `wsspec demo` runs the
 //! catalogue against. It echoes every message, pongs every ping at once (also in the middle
 //! of a fragmented message), fails fast on any violation with the matching close code, and
-//! accepts no extensions or subprotocols.
+//! accepts no extensions or subprotocols. It also speaks the older drafts, told apart by the
+//! request head: hybi-07/-10 (versions 7 and 8, RFC 6455 framing), hixie-76 and hixie-75
+//! (sentinel frames, text echoed).
 
 mod handshake;
+mod hixie;
 mod session;
 #[cfg(test)]
 mod tests;
@@ -16,7 +19,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::time::{timeout_at, Instant};
 
-pub use handshake::{check_request, Rejection, SERVER_NAME};
+pub use handshake::{accept_request, check_request, Rejection, Upgrade, SERVER_NAME};
 
 use crate::handshake::{head_len, parse_head, MAX_HEAD_LEN};
 
@@ -100,27 +103,54 @@ pub async fn serve_connection(mut stream: TcpStream, config: Arc<EchoConfig>) {
             status: 400,
             reason: "malformed HTTP head",
         })
-        .and_then(|head| check_request(&head));
+        .and_then(|head| accept_request(&head));
     let deadline = Instant::now() + config.handshake_timeout;
+    let response = match &verdict {
+        Ok(Upgrade::Hybi { accept }) => handshake::switching_response(accept),
+        Ok(Upgrade::Hixie76 { head, .. } | Upgrade::Hixie75 { head }) => head.clone(),
+        Err(rejection) => rejection.response(),
+    };
+    // hixie-76 too: the head goes out before key3 is awaited, or an HTTP proxy that holds
+    // key3 back until the server answers would deadlock with us (protocol-facts §2.5).
+    if !matches!(
+        timeout_at(deadline, stream.write_all(response.as_bytes())).await,
+        Ok(Ok(()))
+    ) {
+        return;
+    }
     match verdict {
-        Ok(accept) => {
-            let response = handshake::switching_response(&accept);
-            if matches!(
-                timeout_at(deadline, stream.write_all(response.as_bytes())).await,
-                Ok(Ok(()))
-            ) {
-                session::run(&mut stream, &mut buf, head_end, end, &config).await;
-            }
+        Ok(Upgrade::Hybi { .. }) => {
+            session::run(&mut stream, &mut buf, head_end, end, &config).await;
         }
-        Err(rejection) => {
-            let response = rejection.response();
-            if matches!(
-                timeout_at(deadline, stream.write_all(response.as_bytes())).await,
-                Ok(Ok(()))
-            ) {
-                session::close(&mut stream, &mut buf, config.close_timeout).await;
-            }
+        Ok(Upgrade::Hixie76 { part1, part2, .. }) => {
+            let Some((start, end)) =
+                hixie::challenge(&mut stream, &mut buf, head_end, end, part1, part2, deadline)
+                    .await
+            else {
+                return;
+            };
+            hixie::run(
+                &mut stream,
+                &mut buf,
+                start,
+                end,
+                &config,
+                hixie::Draft::Hixie76,
+            )
+            .await;
         }
+        Ok(Upgrade::Hixie75 { .. }) => {
+            hixie::run(
+                &mut stream,
+                &mut buf,
+                head_end,
+                end,
+                &config,
+                hixie::Draft::Hixie75,
+            )
+            .await;
+        }
+        Err(_) => session::close(&mut stream, &mut buf, config.close_timeout).await,
     }
 }
 

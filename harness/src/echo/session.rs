@@ -194,7 +194,7 @@ fn push_frame(out: &mut Vec<u8>, op: u8, payload: &[u8]) {
 }
 
 /// A bounded `write_all`; false when it failed or timed out.
-async fn write(stream: &mut TcpStream, data: &[u8], limit: Duration) -> bool {
+pub(super) async fn write(stream: &mut TcpStream, data: &[u8], limit: Duration) -> bool {
     matches!(timeout(limit, stream.write_all(data)).await, Ok(Ok(())))
 }
 

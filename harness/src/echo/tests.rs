@@ -79,6 +79,36 @@ impl Client {
         (c, head)
     }
 
+    /// Connect and send `bytes` without reading anything.
+    async fn raw(addr: SocketAddr, bytes: &[u8]) -> Client {
+        let mut c = Client {
+            stream: TcpStream::connect(addr).await.unwrap(),
+            buf: Vec::new(),
+        };
+        c.send(bytes).await;
+        c
+    }
+
+    /// The response head, octet for octet; what follows stays buffered.
+    async fn raw_head(&mut self) -> String {
+        let len = loop {
+            if let Some(len) = head_len(&self.buf) {
+                break len;
+            }
+            assert!(self.read_more().await > 0, "EOF before the response head");
+        };
+        let head: Vec<u8> = self.buf.drain(..len).collect();
+        String::from_utf8(head).unwrap()
+    }
+
+    /// The next `n` octets.
+    async fn take(&mut self, n: usize) -> Vec<u8> {
+        while self.buf.len() < n {
+            assert!(self.read_more().await > 0, "EOF before {n} octets");
+        }
+        self.buf.drain(..n).collect()
+    }
+
     async fn connect(addr: SocketAddr) -> Client {
         let (c, head) = Client::open(addr, &request("Connection: Upgrade\r\n", "13"), b"").await;
         assert_eq!(head.start_line, "HTTP/1.1 101 Switching Protocols");
@@ -172,13 +202,13 @@ async fn keep_alive_upgrade_is_accepted_and_pipelined_frames_are_served() {
 async fn unsupported_version_gets_426() {
     bounded(async {
         let addr = start(EchoConfig::default()).await;
-        let (mut c, head) = Client::open(addr, &request("Connection: Upgrade\r\n", "8"), b"").await;
+        let (mut c, head) = Client::open(addr, &request("Connection: Upgrade\r\n", "9"), b"").await;
         assert!(
             head.start_line.starts_with("HTTP/1.1 426 "),
             "{}",
             head.start_line
         );
-        assert_eq!(head.header("Sec-WebSocket-Version"), Some("13"));
+        assert_eq!(head.header("Sec-WebSocket-Version"), Some("13, 8, 7"));
         let body_len: usize = head.header("Content-Length").unwrap().parse().unwrap();
         while c.buf.len() < body_len {
             assert!(c.read_more().await > 0);
@@ -444,6 +474,325 @@ async fn idle_connections_are_closed_with_1001() {
         let addr = start(config).await;
         let mut c = Client::connect(addr).await;
         c.expect_close(1001).await;
+    })
+    .await;
+}
+
+/// The hixie-76 example request of the draft (key3 not included).
+const HIXIE76: &str = "GET /demo HTTP/1.1\r\nHost: example.com\r\nConnection: Upgrade\r\n\
+    Sec-WebSocket-Key2: 12998 5 Y3 1  .P00\r\nSec-WebSocket-Protocol: sample\r\n\
+    Upgrade: WebSocket\r\nSec-WebSocket-Key1: 4 @1  46546xW%0l 1 5\r\n\
+    Origin: http://example.com\r\n\r\n";
+
+fn hixie76_head() -> String {
+    format!(
+        "HTTP/1.1 101 WebSocket Protocol Handshake\r\nUpgrade: WebSocket\r\n\
+         Connection: Upgrade\r\nSec-WebSocket-Origin: http://example.com\r\n\
+         Sec-WebSocket-Location: ws://example.com/demo\r\nSec-WebSocket-Protocol: sample\r\n\
+         Server: {SERVER_NAME}\r\n\r\n"
+    )
+}
+
+fn text(payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    crate::codec::hixie::encode_text(payload, &mut out);
+    out
+}
+
+/// A hixie-76 connection through the draft's example handshake.
+async fn hixie76(addr: SocketAddr) -> Client {
+    let mut bytes = HIXIE76.as_bytes().to_vec();
+    bytes.extend_from_slice(b"^n:ds[4U");
+    let mut c = Client::raw(addr, &bytes).await;
+    assert_eq!(c.raw_head().await, hixie76_head());
+    assert_eq!(c.take(16).await, b"8jKS'y:G*Co,Wxa-");
+    c
+}
+
+#[tokio::test]
+async fn hixie76_draft_example_gets_the_exact_answer() {
+    bounded(async {
+        let addr = start(EchoConfig::default()).await;
+        let mut c = hixie76(addr).await;
+        c.send(&text(b"Hello")).await;
+        assert_eq!(c.take(7).await, text(b"Hello"));
+        // Without an Origin the origin is null; the query stays in the location.
+        let req = HIXIE76
+            .replace("Origin: http://example.com\r\n", "")
+            .replace("Sec-WebSocket-Protocol: sample\r\n", "")
+            .replace("/demo", "/demo?a=1&b");
+        let mut c = Client::raw(addr, req.as_bytes()).await;
+        let head = c.raw_head().await;
+        assert!(
+            head.contains("\r\nSec-WebSocket-Origin: null\r\n")
+                && head.contains("\r\nSec-WebSocket-Location: ws://example.com/demo?a=1&b\r\n")
+                && !head.contains("Protocol:"),
+            "{head}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn hixie76_head_is_sent_before_key3_arrives() {
+    bounded(async {
+        let addr = start(EchoConfig::default()).await;
+        let mut c = Client::raw(addr, HIXIE76.as_bytes()).await;
+        // An HTTP proxy holds key3 back until it sees this head (sockjs test_haproxy).
+        let head = c.raw_head().await;
+        assert_eq!(head, hixie76_head());
+        let head = parse_head(head.as_bytes()).unwrap();
+        assert_eq!(head.header("Content-Length"), None);
+        assert!(c.buf.is_empty(), "{:?}", c.buf);
+        c.send(b"aaaaaaaa").await;
+        assert_eq!(
+            c.take(16).await,
+            b"\xca4\x00\xd8\xa5\x08G\x97,\xd5qZ\xba\xbfC{"
+        );
+        c.send(&text(b"after")).await;
+        assert_eq!(c.take(7).await, text(b"after"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn hixie76_key3_octet_by_octet() {
+    bounded(async {
+        let addr = start(EchoConfig::default()).await;
+        let mut c = Client::raw(addr, HIXIE76.as_bytes()).await;
+        assert_eq!(c.raw_head().await, hixie76_head());
+        for b in b"^n:ds[4U" {
+            c.send(std::slice::from_ref(b)).await;
+        }
+        assert_eq!(c.take(16).await, b"8jKS'y:G*Co,Wxa-");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn hixie76_key3_and_frames_in_the_same_write_as_the_head() {
+    bounded(async {
+        let addr = start(EchoConfig::default()).await;
+        let mut bytes = HIXIE76
+            .replace("Host:", "Content-Length: 8\r\nHost:")
+            .into_bytes();
+        bytes.extend_from_slice(b"^n:ds[4U");
+        bytes.extend_from_slice(&text(b"first"));
+        bytes.extend_from_slice(&text(b"second"));
+        let mut c = Client::raw(addr, &bytes).await;
+        assert_eq!(c.raw_head().await, hixie76_head());
+        assert_eq!(c.take(16).await, b"8jKS'y:G*Co,Wxa-");
+        let mut both = text(b"first");
+        both.extend_from_slice(&text(b"second"));
+        assert_eq!(c.take(both.len()).await, both);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn hixie76_unusable_keys_get_400() {
+    bounded(async {
+        let addr = start(EchoConfig::default()).await;
+        for (from, to) in [
+            ("4 @1  46546xW%0l 1 5", "4@1466546xW%0l15"),
+            ("4 @1  46546xW%0l 1 5", "4 @1  46546xW%0l 1 6"),
+            ("12998 5 Y3 1  .P00", "x Y  .P"),
+            ("12998 5 Y3 1  .P00", "99999999990 "),
+            ("Sec-WebSocket-Key2: 12998 5 Y3 1  .P00\r\n", ""),
+        ] {
+            let mut bytes = HIXIE76.replacen(from, to, 1).into_bytes();
+            bytes.extend_from_slice(b"^n:ds[4U");
+            let mut c = Client::raw(addr, &bytes).await;
+            let head = parse_head(c.raw_head().await.as_bytes()).unwrap();
+            assert!(
+                head.start_line.starts_with("HTTP/1.1 400 "),
+                "{to}: {}",
+                head.start_line
+            );
+            let body_len: usize = head.header("Content-Length").unwrap().parse().unwrap();
+            c.take(body_len).await;
+            c.expect_eof().await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn hixie76_echoes_empty_and_large_text_frames() {
+    bounded(async {
+        let addr = start(EchoConfig::default()).await;
+        let mut c = hixie76(addr).await;
+        c.send(&text(b"")).await;
+        assert_eq!(c.take(2).await, [0x00, 0xff]);
+        let payload: Vec<u8> = (0..1usize << 20).map(|i| b'a' + (i % 26) as u8).collect();
+        let frame = text(&payload);
+        c.send(&frame).await;
+        assert!(c.take(frame.len()).await == frame, "1 MiB echo differs");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn hixie76_several_frames_per_write_and_a_frame_across_writes() {
+    bounded(async {
+        let addr = start(EchoConfig::default()).await;
+        let mut c = hixie76(addr).await;
+        let mut bytes = Vec::new();
+        for word in [&b"one"[..], b"two", b"three"] {
+            bytes.extend_from_slice(&text(word));
+        }
+        c.send(&bytes).await;
+        assert_eq!(c.take(bytes.len()).await, bytes);
+        let frame = text("κόσμε split".as_bytes());
+        c.send(&frame[..4]).await;
+        c.send(&frame[4..9]).await;
+        c.send(&frame[9..]).await;
+        assert_eq!(c.take(frame.len()).await, frame);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn hixie76_other_frames_are_discarded_and_bad_utf8_replaced() {
+    bounded(async {
+        let addr = start(EchoConfig::default()).await;
+        let mut c = hixie76(addr).await;
+        let mut bytes = Vec::new();
+        crate::codec::hixie::encode_binary(0x80, b"hello", &mut bytes);
+        crate::codec::hixie::encode_binary(0x81, &[0xff; 200], &mut bytes);
+        bytes.extend_from_slice(b"\x01typed\xff");
+        bytes.extend_from_slice(b"\x00a\xc3b\xff");
+        c.send(&bytes).await;
+        assert_eq!(c.take(7).await, text("a\u{fffd}b".as_bytes()));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn hixie76_closing_frame_is_answered_then_tcp_closed() {
+    bounded(async {
+        let addr = start(EchoConfig::default()).await;
+        let mut c = hixie76(addr).await;
+        // The text frame after the closing frame must be ignored.
+        let mut bytes = text(b"last");
+        bytes.extend_from_slice(&[0xff, 0x00]);
+        bytes.extend_from_slice(&text(b"too late"));
+        c.send(&bytes).await;
+        assert_eq!(c.take(6).await, text(b"last"));
+        assert_eq!(c.take(2).await, [0xff, 0x00]);
+        c.expect_eof().await;
+    })
+    .await;
+}
+
+const HIXIE75: &str = "GET /demo HTTP/1.1\r\nUpgrade: WebSocket\r\nConnection: Upgrade\r\n\
+    Host: example.com\r\nOrigin: http://example.com\r\n\r\n";
+
+#[tokio::test]
+async fn hixie75_exact_answer_echo_and_close() {
+    bounded(async {
+        let addr = start(EchoConfig::default()).await;
+        let mut c = Client::raw(addr, HIXIE75.as_bytes()).await;
+        assert_eq!(
+            c.raw_head().await,
+            format!(
+                "HTTP/1.1 101 Web Socket Protocol Handshake\r\nUpgrade: WebSocket\r\n\
+                 Connection: Upgrade\r\nWebSocket-Origin: http://example.com\r\n\
+                 WebSocket-Location: ws://example.com/demo\r\nServer: {SERVER_NAME}\r\n\r\n"
+            )
+        );
+        c.send(&text(b"Hello")).await;
+        assert_eq!(c.take(7).await, text(b"Hello"));
+        // FF 00 means nothing in hixie-75: closing is closing TCP, without a reply.
+        c.send(&[0xff, 0x00]).await;
+        c.expect_eof().await;
+
+        let req = HIXIE75.replace("\r\n\r\n", "\r\nWebSocket-Protocol: sample\r\n\r\n");
+        let mut c = Client::raw(addr, req.as_bytes()).await;
+        let head = c.raw_head().await;
+        assert!(
+            head.ends_with(&format!(
+                "WebSocket-Location: ws://example.com/demo\r\nWebSocket-Protocol: sample\r\n\
+                 Server: {SERVER_NAME}\r\n\r\n"
+            )),
+            "{head}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn hybi_07_and_10_with_sec_websocket_origin_are_served() {
+    bounded(async {
+        let addr = start(EchoConfig::default()).await;
+        for version in ["8", "7"] {
+            let req = request(
+                "Connection: Upgrade\r\nSec-WebSocket-Origin: http://example.com\r\n",
+                version,
+            );
+            let (mut c, head) = Client::open(addr, &req, b"").await;
+            assert_eq!(head.start_line, "HTTP/1.1 101 Switching Protocols");
+            assert_eq!(
+                head.header("Sec-WebSocket-Accept"),
+                Some(accept_key(KEY).as_str())
+            );
+            assert_eq!(head.header("Sec-WebSocket-Extensions"), None);
+            c.send(&masked(true, 0, opcode::TEXT, b"Hello")).await;
+            let (h, payload) = c.recv().await;
+            assert_eq!(
+                (h.opcode, h.mask, payload.as_slice()),
+                (opcode::TEXT, None, &b"Hello"[..])
+            );
+            c.send(&masked(true, 0, opcode::CLOSE, &1000u16.to_be_bytes()))
+                .await;
+            c.expect_close(1000).await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn hixie_timeouts_close_the_connection() {
+    bounded(async {
+        let config = EchoConfig {
+            handshake_timeout: Duration::from_millis(200),
+            idle_timeout: Duration::from_millis(200),
+            ..EchoConfig::default()
+        };
+        let addr = start(config).await;
+        // key3 never completes: the head, then EOF once the handshake time is up.
+        let mut c = Client::raw(addr, HIXIE76.as_bytes()).await;
+        assert_eq!(c.raw_head().await, hixie76_head());
+        c.send(b"^n:d").await;
+        c.expect_eof().await;
+        // An idle hixie-76 connection gets the closing frame, a hixie-75 one just EOF.
+        let mut c = hixie76(addr).await;
+        assert_eq!(c.take(2).await, [0xff, 0x00]);
+        c.expect_eof().await;
+        let mut c = Client::raw(addr, HIXIE75.as_bytes()).await;
+        c.raw_head().await;
+        c.expect_eof().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn hixie_frames_over_the_limit_close_tcp() {
+    bounded(async {
+        let config = EchoConfig {
+            max_message: 1000,
+            ..EchoConfig::default()
+        };
+        let addr = start(config).await;
+        let mut c = hixie76(addr).await;
+        c.send(&text(&[b'x'; 1000])).await;
+        assert_eq!(c.take(1002).await, text(&[b'x'; 1000]));
+        c.send(&text(&[b'z'; 1001])).await;
+        c.expect_eof().await;
+        let mut c = hixie76(addr).await;
+        // A length prefix announcing 5000 octets is refused before they arrive.
+        c.send(&[0x80, 0xa7, 0x08]).await;
+        c.expect_eof().await;
     })
     .await;
 }
