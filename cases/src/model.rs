@@ -769,6 +769,20 @@ pub enum HandshakeExpect {
     RefuseVersion,
 }
 
+/// An extension token that no server implements. Category 14 offers it (and other names
+/// starting with `x-wsspec-`); a 101 response that accepts such an extension (names it in
+/// `Sec-WebSocket-Extensions`) is FAILED, since a server must not agree to an extension it
+/// does not implement (RFC 6455 §9.1). See [`is_fictitious_extension`].
+pub const UNKNOWN_EXTENSION: &str = "x-wsspec-unknown-extension";
+
+/// Whether an extension name is one of wsspec's made-up ones (`x-wsspec-…`), which no server
+/// can implement: accepting it is a handshake failure even though it was offered.
+pub fn is_fictitious_extension(name: &str) -> bool {
+    name.trim()
+        .get(..9)
+        .is_some_and(|p| p.eq_ignore_ascii_case("x-wsspec-"))
+}
+
 /// How a case opens its connection.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Opening {

@@ -98,3 +98,59 @@ impl Writes {
         }
     }
 }
+
+/// A hixie-75/76 text frame: `00`, the UTF-8 bytes, `FF`.
+pub(crate) fn hixie_text(text: impl AsRef<[u8]>) -> Vec<u8> {
+    let text = text.as_ref();
+    let mut out = Vec::with_capacity(text.len() + 2);
+    out.push(0x00);
+    out.extend_from_slice(text);
+    out.push(0xff);
+    out
+}
+
+/// A hixie length-prefixed frame: a type byte with the high bit set, the length in 7-bit
+/// groups (big-endian, high bit = more groups follow), then the data.
+pub(crate) fn hixie_length_frame(frame_type: u8, data: &[u8]) -> Vec<u8> {
+    let mut groups = Vec::new();
+    let mut n = data.len();
+    loop {
+        groups.push((n & 0x7f) as u8);
+        n >>= 7;
+        if n == 0 {
+            break;
+        }
+    }
+    groups.reverse();
+    let last = groups.len() - 1;
+    for g in &mut groups[..last] {
+        *g |= 0x80;
+    }
+    let mut out = vec![frame_type | 0x80];
+    out.extend_from_slice(&groups);
+    out.extend_from_slice(data);
+    out
+}
+
+/// Send these octets in one write, bypassing the frame encoder.
+pub(crate) fn raw(bytes: Vec<u8>) -> Step {
+    Step::SendRaw {
+        bytes,
+        chop: crate::model::Chop::Whole,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hixie_frames_are_encoded_as_the_drafts_say() {
+        assert_eq!(hixie_text("Hi"), vec![0x00, b'H', b'i', 0xff]);
+        assert_eq!(hixie_length_frame(0x80, b"Hello")[..2], [0x80, 0x05]);
+        let long = hixie_length_frame(0x80, &[0u8; 128]);
+        assert_eq!(long[..3], [0x80, 0x81, 0x00]);
+        assert_eq!(long.len(), 3 + 128);
+        assert_eq!(hixie_length_frame(0x80, b"")[..], [0x80, 0x00]);
+    }
+}

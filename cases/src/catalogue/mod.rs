@@ -14,6 +14,12 @@ mod c06_utf8;
 mod c07_close;
 mod c09_limits;
 mod c10_misc;
+mod c14_handshake;
+mod c15_hybi;
+mod c16_hixie76;
+mod c17_hixie75;
+mod c18_browsers;
+mod c19_roles;
 mod common;
 
 /// The categories in catalogue order, with Autobahn's numbers and titles.
@@ -54,6 +60,30 @@ pub const CATEGORIES: &[Category] = &[
         number: 10,
         title: "Misc",
     },
+    Category {
+        number: 14,
+        title: "Opening Handshake",
+    },
+    Category {
+        number: 15,
+        title: "hybi-07/08/10",
+    },
+    Category {
+        number: 16,
+        title: "hixie-76 (hybi-00)",
+    },
+    Category {
+        number: 17,
+        title: "hixie-75",
+    },
+    Category {
+        number: 18,
+        title: "Browser Profiles",
+    },
+    Category {
+        number: 19,
+        title: "Role Rules",
+    },
 ];
 
 static CATALOGUE: LazyLock<Vec<Case>> = LazyLock::new(|| {
@@ -67,6 +97,12 @@ static CATALOGUE: LazyLock<Vec<Case>> = LazyLock::new(|| {
     all.extend(c07_close::cases());
     all.extend(c09_limits::cases());
     all.extend(c10_misc::cases());
+    all.extend(c14_handshake::cases());
+    all.extend(c15_hybi::cases());
+    all.extend(c16_hixie76::cases());
+    all.extend(c17_hixie75::cases());
+    all.extend(c18_browsers::cases());
+    all.extend(c19_roles::cases());
     all.sort_by_key(Case::id_key);
     all
 });
@@ -154,6 +190,18 @@ impl CaseBuilder {
         self
     }
 
+    /// How the connection is opened.
+    pub(crate) fn opening(mut self, opening: crate::model::Opening) -> Self {
+        self.case.opening = opening;
+        self
+    }
+
+    /// The browser generation the case replays.
+    pub(crate) fn profile(mut self, profile: &'static str) -> Self {
+        self.case.profile = Some(profile);
+        self
+    }
+
     /// Show the duration in reports.
     pub(crate) fn report_time(mut self) -> Self {
         self.case.report_time = true;
@@ -169,6 +217,9 @@ impl CaseBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{
+        ClosePayload, Delivery, Dialect, HandshakeExpect, Opening, Request, SplitAt,
+    };
     use std::collections::HashSet;
 
     #[test]
@@ -182,12 +233,173 @@ mod tests {
         assert_eq!(keys, sorted);
     }
 
+    /// Whether the handshake alone decides the case (the server must refuse).
+    fn is_refusal(c: &Case) -> bool {
+        matches!(
+            c.opening.expect,
+            HandshakeExpect::Refuse { .. } | HandshakeExpect::RefuseVersion
+        )
+    }
+
     #[test]
     fn every_case_has_steps_and_text() {
         for c in catalogue() {
-            assert!(!c.steps.is_empty(), "{} has no steps", c.id);
+            if is_refusal(c) {
+                assert!(c.steps.is_empty(), "{} refuses but has steps", c.id);
+                assert_eq!(c.expected, Expected::ok(vec![]), "{}", c.id);
+            } else {
+                assert!(!c.steps.is_empty(), "{} has no steps", c.id);
+            }
             assert!(!c.description.is_empty(), "{} has no description", c.id);
             assert!(!c.expectation.is_empty(), "{} has no expectation", c.id);
+        }
+    }
+
+    #[test]
+    fn categories_are_registered_and_populated() {
+        for c in catalogue() {
+            assert!(
+                CATEGORIES.contains(&c.category),
+                "{} is in an unregistered category",
+                c.id
+            );
+        }
+        for cat in CATEGORIES {
+            let n = catalogue()
+                .iter()
+                .filter(|c| c.category.number == cat.number)
+                .count();
+            assert!(n > 0, "category {} is empty", cat.number);
+        }
+        let count = |n: u32| {
+            catalogue()
+                .iter()
+                .filter(|c| c.category.number == n)
+                .count()
+        };
+        assert_eq!(
+            catalogue()
+                .iter()
+                .filter(|c| c.category.number <= 10)
+                .count(),
+            301,
+            "categories 1–10 mirror Autobahn's 301 cases"
+        );
+        for (n, lo, hi) in [
+            (14, 30, 48),
+            (15, 10, 15),
+            (16, 20, 30),
+            (17, 6, 10),
+            (18, 9, 11),
+            (19, 20, 30),
+        ] {
+            assert!((lo..=hi).contains(&count(n)), "category {n}: {}", count(n));
+        }
+    }
+
+    #[test]
+    fn new_cases_cite_a_section_and_old_ones_keep_the_default_opening() {
+        for c in catalogue() {
+            if c.category.number <= 10 {
+                assert_eq!(c.opening, Opening::default(), "{}", c.id);
+                assert!(c.profile.is_none(), "{}", c.id);
+                continue;
+            }
+            assert!(
+                c.spec.contains('§'),
+                "{} cites no section: {}",
+                c.id,
+                c.spec
+            );
+            assert!(
+                c.subcategory.is_some() || c.category.number == 18,
+                "{}",
+                c.id
+            );
+            assert_eq!(
+                c.profile.is_some(),
+                c.category.number == 18,
+                "{}: profiles belong to category 18 only",
+                c.id
+            );
+        }
+    }
+
+    fn header<'r>(r: &'r Request, name: &str) -> Vec<&'r str> {
+        r.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn openings_are_consistent_with_their_dialect() {
+        for c in catalogue() {
+            let o = &c.opening;
+            let r = o.request();
+            let d = o.dialect;
+            // The delivery must make sense for the dialect.
+            match &o.delivery {
+                Delivery::Key3Later { .. }
+                | Delivery::Split {
+                    at: SplitAt::AfterHead,
+                    ..
+                } => assert!(
+                    d == Dialect::Hixie76 && r.key3.is_some(),
+                    "{}: key3 delivery without key3",
+                    c.id
+                ),
+                Delivery::Pipelined(_) => assert!(!d.is_hixie(), "{}", c.id),
+                Delivery::PipelinedRaw(_) => assert!(d.is_hixie(), "{}", c.id),
+                _ => {}
+            }
+            // Only hixie-76 has a body; hixie cases send only raw octets and close plainly.
+            assert_eq!(r.key3.is_some(), d == Dialect::Hixie76, "{}: key3", c.id);
+            if d.is_hixie() {
+                for s in &c.steps {
+                    assert!(
+                        matches!(
+                            s,
+                            Step::SendRaw { .. }
+                                | Step::Close(ClosePayload::Raw(_))
+                                | Step::Wait { .. }
+                                | Step::KillAfter(_)
+                        ),
+                        "{}: {s:?} is no hixie step",
+                        c.id
+                    );
+                }
+                assert_eq!(c.expected_close, ExpectedClose::normal(), "{}", c.id);
+            }
+            if is_refusal(c) {
+                continue;
+            }
+            // An accepting case carries exactly the keys of its dialect.
+            let key = header(&r, "Sec-WebSocket-Key").len();
+            let key1 = header(&r, "Sec-WebSocket-Key1").len();
+            let key2 = header(&r, "Sec-WebSocket-Key2").len();
+            let version = header(&r, "Sec-WebSocket-Version");
+            match d {
+                Dialect::Hixie75 => {
+                    assert_eq!((key, key1, key2), (0, 0, 0), "{}", c.id);
+                    assert!(version.is_empty(), "{}", c.id);
+                }
+                Dialect::Hixie76 => {
+                    assert_eq!((key, key1, key2), (0, 1, 1), "{}", c.id);
+                    assert!(version.is_empty(), "{}", c.id);
+                }
+                _ => {
+                    assert_eq!((key, key1, key2), (1, 0, 0), "{}", c.id);
+                    let v = d.version().expect("hybi has a version").to_string();
+                    assert!(
+                        version == ["{version}"] || version == [v.as_str()],
+                        "{}: version {version:?} for {}",
+                        c.id,
+                        d.name()
+                    );
+                }
+            }
         }
     }
 
@@ -197,5 +409,56 @@ mod tests {
         assert!(one.iter().all(|c| c.id.starts_with("1.")));
         let none = select(&Patterns::parse("1.*"), &Patterns::parse("1.*"));
         assert!(none.is_empty());
+    }
+
+    /// draft-hixie-76 §5.2: digits / spaces, `None` when the server must abort.
+    fn hixie_key_part(key: &str) -> Option<u64> {
+        let digits: String = key.chars().filter(char::is_ascii_digit).collect();
+        let spaces = key.chars().filter(|c| *c == ' ').count() as u64;
+        let number: u64 = digits.parse().ok()?;
+        (spaces > 0 && number % spaces == 0).then(|| number / spaces)
+    }
+
+    #[test]
+    fn literal_hixie_keys_are_valid_exactly_where_the_server_must_accept() {
+        assert_eq!(hixie_key_part("4 @1  46546xW%0l 1 5"), Some(829_309_203));
+        assert_eq!(hixie_key_part("12998 5 Y3 1  .P00"), Some(259_970_620));
+        for c in catalogue()
+            .iter()
+            .filter(|c| c.opening.dialect == Dialect::Hixie76)
+        {
+            let r = c.opening.request();
+            let keys: Vec<&str> = ["Sec-WebSocket-Key1", "Sec-WebSocket-Key2"]
+                .iter()
+                .flat_map(|n| header(&r, n))
+                .filter(|v| !v.contains('{'))
+                .collect();
+            let valid = keys.iter().all(|k| hixie_key_part(k).is_some());
+            assert_eq!(valid, !is_refusal(c), "{}: keys {keys:?}", c.id);
+        }
+    }
+
+    #[test]
+    fn offered_unknown_extensions_are_fictitious() {
+        assert!(crate::model::is_fictitious_extension(
+            crate::model::UNKNOWN_EXTENSION
+        ));
+        assert!(!crate::model::is_fictitious_extension("permessage-deflate"));
+        let offers: Vec<String> = catalogue()
+            .iter()
+            .filter(|c| c.id.starts_with("14.8."))
+            .flat_map(|c| {
+                let r = c.opening.request();
+                header(&r, "Sec-WebSocket-Extensions")
+                    .iter()
+                    .flat_map(|v| v.split(','))
+                    .map(|e| e.split(';').next().unwrap_or_default().trim().to_string())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assert!(offers.len() >= 3);
+        assert!(offers
+            .iter()
+            .all(|e| crate::model::is_fictitious_extension(e)));
     }
 }
