@@ -47,7 +47,8 @@ fn masking() -> Vec<Case> {
             "19.1.3",
             "A masked text message, then an unmasked one.",
             "The first message is echoed; the unmasked frame fails the connection (1002 or a \
-             TCP drop) and is not echoed.",
+             TCP drop) and is not echoed. Failing before the first echo went out is \
+             NON-STRICT (as in Autobahn's 3.2 and 4.1.3: both frames arrive together).",
         )
         .spec("RFC 6455 §5.1")
         .steps(vec![
@@ -55,7 +56,7 @@ fn masking() -> Vec<Case> {
             send(FrameSpec::text("unmasked").mask(Mask::Unmasked)),
             Step::KillAfter(1000),
         ])
-        .expect(Expected::ok(vec![Event::text("masked")]))
+        .expect(Expected::ok(vec![Event::text("masked")]).or(Verdict::NonStrict, vec![]))
         .close(protocol_error()),
         CaseBuilder::new(
             "19.1.4",

@@ -45,6 +45,9 @@ pub enum Violation {
     /// §5.5.1: the close reason must be UTF-8.
     #[error("close reason is not valid UTF-8")]
     InvalidCloseReason,
+    /// RFC 7692 §7.2.2: a compressed message that does not inflate.
+    #[error("compressed message data does not inflate")]
+    InvalidCompressedData,
     /// §10.4: the message exceeds the endpoint's limit.
     #[error("message larger than the limit of {0} octets")]
     MessageTooBig(u64),
@@ -54,7 +57,9 @@ impl Violation {
     /// The status code an endpoint fails the connection with for this violation.
     pub fn close_code(self) -> u16 {
         match self {
-            Violation::InvalidUtf8 | Violation::InvalidCloseReason => 1007,
+            Violation::InvalidUtf8
+            | Violation::InvalidCloseReason
+            | Violation::InvalidCompressedData => 1007,
             Violation::MessageTooBig(_) => 1009,
             _ => 1002,
         }

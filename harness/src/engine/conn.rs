@@ -66,6 +66,59 @@ struct StreamCompare {
     mismatch: bool,
 }
 
+/// permessage-deflate (RFC 7692) as negotiated: the harness inflates what the server
+/// compresses and sends its own messages uncompressed, which the extension allows.
+pub struct Inflate {
+    raw: flate2::Decompress,
+    /// `server_no_context_takeover`: every message starts a fresh window.
+    no_context_takeover: bool,
+}
+
+impl std::fmt::Debug for Inflate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inflate")
+            .field("no_context_takeover", &self.no_context_takeover)
+            .finish()
+    }
+}
+
+impl Inflate {
+    /// A fresh inflater for a negotiated extension.
+    pub fn new(no_context_takeover: bool) -> Self {
+        Inflate {
+            raw: flate2::Decompress::new(false),
+            no_context_takeover,
+        }
+    }
+
+    /// Inflate one message (RFC 7692 §7.2.2: append `00 00 ff ff`), at most `limit` octets.
+    fn message(&mut self, compressed: &[u8], limit: u64) -> Result<Vec<u8>, Violation> {
+        if self.no_context_takeover {
+            self.raw.reset(false);
+        }
+        let mut input = compressed.to_vec();
+        input.extend_from_slice(&[0x00, 0x00, 0xff, 0xff]);
+        let mut out = Vec::new();
+        let mut pos = 0;
+        loop {
+            if out.len() as u64 > limit {
+                return Err(Violation::MessageTooBig(limit));
+            }
+            out.reserve(64 * 1024);
+            let (in_before, out_before) = (self.raw.total_in(), self.raw.total_out());
+            self.raw
+                .decompress_vec(&input[pos..], &mut out, flate2::FlushDecompress::Sync)
+                .map_err(|_| Violation::InvalidCompressedData)?;
+            pos += (self.raw.total_in() - in_before) as usize;
+            if self.raw.total_out() == out_before
+                && (pos >= input.len() || self.raw.total_in() == in_before)
+            {
+                return Ok(out);
+            }
+        }
+    }
+}
+
 /// Everything recorded about one connection.
 #[derive(Debug, Default)]
 pub struct Record {
@@ -147,11 +200,21 @@ pub struct Conn<'c> {
     hixie: Option<HixieDeframer>,
     /// hixie-75 closes by TCP: half-close once the outbox is drained.
     shutdown_write: bool,
+    /// permessage-deflate, when the server accepted it.
+    inflate: Option<Inflate>,
+    /// The message being received is compressed (RSV1 on its first frame).
+    compressed: bool,
 }
 
 impl<'c> Conn<'c> {
     /// A connection that just completed its opening handshake.
-    pub fn new(case: &'c Case, limits: &'c Limits, rec: Record, dialect: Dialect) -> Self {
+    pub fn new(
+        case: &'c Case,
+        limits: &'c Limits,
+        rec: Record,
+        dialect: Dialect,
+        inflate: Option<Inflate>,
+    ) -> Self {
         let log_on = !case.is_performance();
         let max_frame = usize::try_from(limits.max_message).unwrap_or(usize::MAX);
         Conn {
@@ -184,6 +247,8 @@ impl<'c> Conn<'c> {
             dialect,
             hixie: dialect.is_hixie().then(|| HixieDeframer::new(max_frame)),
             shutdown_write: false,
+            inflate,
+            compressed: false,
         }
     }
 
@@ -752,7 +817,14 @@ impl<'c> Conn<'c> {
         if self.discard {
             return;
         }
-        if let Err(v) = check_header(Role::Client, &h) {
+        // RSV1 marks a compressed message, on its first frame only (RFC 7692 §6).
+        let starts_message = !h.is_control() && h.opcode != opcode::CONTINUATION;
+        let compressed = self.inflate.is_some() && starts_message && h.rsv & 4 != 0;
+        let mut checked = h;
+        if compressed {
+            checked.rsv &= !4;
+        }
+        if let Err(v) = check_header(Role::Client, &checked) {
             return self.fail(v);
         }
         if !h.is_control() {
@@ -760,6 +832,7 @@ impl<'c> Conn<'c> {
                 Ok(DataFrame::Start(_)) => {
                     self.message_payload.clear();
                     self.stream = StreamCompare::default();
+                    self.compressed = compressed;
                 }
                 Ok(DataFrame::Continue) => {}
                 Err(v) => self.fail(v),
@@ -774,10 +847,12 @@ impl<'c> Conn<'c> {
             self.frame_payload.extend_from_slice(data);
         }
         if !self.discard && !h.is_control() {
-            if let Err(v) = self.message.on_data(data) {
+            if self.compressed {
+                // Validated once inflated; the compressed octets say nothing about UTF-8.
+                self.message_payload.extend_from_slice(data);
+            } else if let Err(v) = self.message.on_data(data) {
                 return self.fail(v);
-            }
-            if self.perf.is_some() {
+            } else if self.perf.is_some() {
                 self.compare_stream(data);
             } else {
                 self.message_payload.extend_from_slice(data);
@@ -878,7 +953,21 @@ impl<'c> Conn<'c> {
         if self.perf.is_some() {
             return self.on_perf_message(op);
         }
-        let payload = std::mem::take(&mut self.message_payload);
+        let mut payload = std::mem::take(&mut self.message_payload);
+        if std::mem::take(&mut self.compressed) {
+            let limit = self.limits.max_message;
+            let inflated = match self.inflate.as_mut() {
+                Some(i) => i.message(&payload, limit),
+                None => Ok(payload),
+            };
+            payload = match inflated {
+                Ok(p) => p,
+                Err(v) => return self.fail(v),
+            };
+            if op == opcode::TEXT && std::str::from_utf8(&payload).is_err() {
+                return self.fail(Violation::InvalidUtf8);
+            }
+        }
         self.rec.received.push(Event::Message {
             payload,
             binary: op == opcode::BINARY,

@@ -115,23 +115,30 @@ pub async fn run_case(
         limits.open_handshake,
     )
     .await;
-    let (leftover, soft) = match hs.outcome {
-        opening::Outcome::Opened { leftover, soft }
-            if matches!(
-                opening.expect,
-                HandshakeExpect::Accept | HandshakeExpect::AcceptIfSupported
-            ) =>
+    let (leftover, soft, deflate) = match hs.outcome {
+        opening::Outcome::Opened {
+            leftover,
+            soft,
+            deflate,
+        } if matches!(
+            opening.expect,
+            HandshakeExpect::Accept | HandshakeExpect::AcceptIfSupported
+        ) =>
         {
-            (leftover, soft)
+            (leftover, soft, deflate)
         }
         outcome => {
             let timeout = matches!(outcome, opening::Outcome::Broken { timeout: true, .. });
-            let decided = opening::judge_outcome(&opening.expect, &outcome);
-            let (behavior, behavior_close, text) = decided.unwrap_or((
+            let decided = opening::judge_outcome(&opening.expect, opening.dialect, &outcome);
+            let (mut behavior, mut behavior_close, text) = decided.unwrap_or((
                 Verdict::Failed,
                 CloseVerdict::Failed,
                 judge::NEVER_OPENED.to_string(),
             ));
+            if case.rule == wsspec_cases::VerdictRule::Informational {
+                behavior = Verdict::Informational;
+                behavior_close = CloseVerdict::Informational;
+            }
             let opened_anyway = matches!(outcome, opening::Outcome::Opened { .. });
             rec.was_not_clean_reason = Some(text.clone());
             let j = Judgement {
@@ -164,7 +171,13 @@ pub async fn run_case(
     };
 
     let opened_at = Instant::now();
-    let mut conn = Conn::new(case, limits, rec, opening.dialect);
+    let mut conn = Conn::new(
+        case,
+        limits,
+        rec,
+        opening.dialect,
+        deflate.map(conn::Inflate::new),
+    );
     conn.drive(rd, wr, &leftover).await;
     let duration = opened_at.elapsed().as_millis() as u64;
     let mut seen = conn.observed();

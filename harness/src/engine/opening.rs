@@ -66,10 +66,12 @@ pub fn render(opening: &Opening, host: &str, path: &str) -> Rendered {
         LineEnd::Lf => "\n",
     };
     let mut head = fill(&request.request_line);
+    // The request-target actually sent (hixie servers echo it in their Location).
+    let target = head.split(' ').nth(1).unwrap_or(path).to_string();
     head.push_str(eol);
     let mut out = Rendered {
         host: host.to_string(),
-        path: path.to_string(),
+        path: target,
         ..Default::default()
     };
     let mut k1 = None;
@@ -189,6 +191,8 @@ pub enum Outcome {
         leftover: Vec<u8>,
         /// SHOULD-level deviations that cap the verdict at NON-STRICT.
         soft: Vec<String>,
+        /// permessage-deflate was accepted: `Some(server_no_context_takeover)`.
+        deflate: Option<bool>,
     },
     /// The server answered with a non-101 status (or closed without answering: status 0).
     Refused {
@@ -377,6 +381,7 @@ pub async fn perform(
     }
 
     let mut body_end = head_end;
+    let mut deflate = None;
     let checked = match opening.dialect {
         Dialect::Hixie75 => check_hixie75(&buf[..head_end], &head, &rendered),
         Dialect::Hixie76 => {
@@ -391,12 +396,15 @@ pub async fn perform(
                 }
             }
         }
-        Dialect::Hybi07 | Dialect::Hybi10 | Dialect::Rfc6455 => check_hybi(&head, &rendered),
+        Dialect::Hybi07 | Dialect::Hybi10 | Dialect::Rfc6455 => {
+            check_hybi(&head, &rendered).map(|d| deflate = d)
+        }
     };
     let outcome = match checked {
         Ok(()) => Outcome::Opened {
             leftover: buf[body_end.min(buf.len())..].to_vec(),
             soft,
+            deflate,
         },
         Err(reason) => broken(reason, false),
     };
@@ -408,7 +416,8 @@ pub async fn perform(
 }
 
 /// RFC 6455 §4.1 (and hybi-07/10, which share it): the client's checks of a 101.
-fn check_hybi(head: &Head, r: &Rendered) -> Result<(), String> {
+/// Returns `Some(server_no_context_takeover)` when permessage-deflate was accepted.
+fn check_hybi(head: &Head, r: &Rendered) -> Result<Option<bool>, String> {
     if !head.has_token("Upgrade", "websocket") {
         return Err(format!(
             "Upgrade header missing or not websocket: {:?}",
@@ -428,13 +437,26 @@ fn check_hybi(head: &Head, r: &Rendered) -> Result<(), String> {
             "Sec-WebSocket-Accept {got:?} does not match the expected {expected:?}"
         ));
     }
+    let mut deflate = None;
     for ext in head.tokens("Sec-WebSocket-Extensions") {
-        let name = ext.split(';').next().unwrap_or_default().trim();
+        let mut params = ext.split(';').map(str::trim);
+        let name = params.next().unwrap_or_default();
         if !r.extensions.iter().any(|o| o.eq_ignore_ascii_case(name)) {
             return Err(format!(
                 "server accepted an extension that was not offered: {ext:?}"
             ));
         }
+        if wsspec_cases::is_fictitious_extension(name) {
+            return Err(format!(
+                "server accepted {name:?}, an extension no server implements (RFC 6455 §9.1)"
+            ));
+        }
+        if !name.eq_ignore_ascii_case("permessage-deflate") {
+            return Err(format!(
+                "server accepted {name:?}, which wsspec cannot speak yet"
+            ));
+        }
+        deflate = Some(params.any(|p| p.eq_ignore_ascii_case("server_no_context_takeover")));
     }
     let chosen = head.tokens("Sec-WebSocket-Protocol");
     if chosen.len() > 1 {
@@ -449,7 +471,7 @@ fn check_hybi(head: &Head, r: &Rendered) -> Result<(), String> {
             ));
         }
     }
-    Ok(())
+    Ok(deflate)
 }
 
 fn location(r: &Rendered) -> String {
@@ -530,6 +552,7 @@ fn check_hixie75(raw: &[u8], head: &Head, r: &Rendered) -> Result<(), String> {
 /// The verdict pair a handshake outcome decides by itself (when the case does not go on).
 pub fn judge_outcome(
     expect: &HandshakeExpect,
+    dialect: Dialect,
     outcome: &Outcome,
 ) -> Option<(wsspec_cases::Verdict, wsspec_cases::CloseVerdict, String)> {
     use wsspec_cases::{CloseVerdict as C, Verdict as V};
@@ -567,6 +590,16 @@ pub fn judge_outcome(
             C::Failed,
             "the server accepted a request it must refuse".into(),
         )),
+        // The hixie drafts tell a server to abort on a bad request: closing is the answer.
+        (HandshakeExpect::Refuse { .. }, Outcome::Refused { status: 0, .. })
+            if dialect.is_hixie() =>
+        {
+            Some((
+                V::Ok,
+                C::Ok,
+                "refused by closing the connection, as the draft says".into(),
+            ))
+        }
         (HandshakeExpect::Refuse { statuses }, Outcome::Refused { status, .. }) => {
             if statuses.contains(status) {
                 Some((V::Ok, C::Ok, format!("refused as required ({status})")))
@@ -717,7 +750,7 @@ Sec-WebSocket-Origin: http://example.com\r\nSec-WebSocket-Location: ws://example
             ..Default::default()
         };
         let ok = b"HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: chat\r\n\r\n";
-        assert_eq!(check_hybi(&parse(ok), &r), Ok(()));
+        assert_eq!(check_hybi(&parse(ok), &r), Ok(None));
         let other = b"HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: superchat\r\n\r\n";
         assert!(check_hybi(&parse(other), &r).is_err());
         let ext = b"HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n";
@@ -729,12 +762,15 @@ Sec-WebSocket-Origin: http://example.com\r\nSec-WebSocket-Location: ws://example
         let opened = Outcome::Opened {
             leftover: vec![],
             soft: vec![],
+            deflate: None,
         };
         let refused = |status, version_list| Outcome::Refused {
             status,
             version_list,
         };
-        let v = |e: &HandshakeExpect, o: &Outcome| judge_outcome(e, o).map(|(b, c, _)| (b, c));
+        let v = |e: &HandshakeExpect, o: &Outcome| {
+            judge_outcome(e, Dialect::Rfc6455, o).map(|(b, c, _)| (b, c))
+        };
         assert_eq!(v(&HandshakeExpect::Accept, &opened), None);
         assert_eq!(
             v(&HandshakeExpect::Accept, &refused(400, false)),
