@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the real WebSocket peers and the browser that wsspec's integration tests use:
-#   ci/peers/node_modules   npm `ws` (pinned by ci/peers/package-lock.json)
+#   ci/peers/node_modules   npm `ws`, `faye-websocket` + `websocket-driver` (pinned by
+#                           ci/peers/package-lock.json)
 #   ci/peers/.venv          PyPI `websockets` (pinned by ci/peers/requirements.txt)
 #   /usr/bin/chromium       Debian `chromium` (headless, for the HTML report test)
 #   jq                      Debian `jq` (the index.json judge other projects run)
@@ -40,6 +41,8 @@ else
 fi
 node -e "const v=require('$peers/node_modules/ws/package.json').version; if (v!=='8.23.0') { console.error('ws is '+v); process.exit(1) }" \
   || die "ci/peers/node_modules/ws is not 8.23.0"
+node -e "const v=require('$peers/node_modules/faye-websocket/package.json').version; if (v!=='0.11.4') { console.error('faye-websocket is '+v); process.exit(1) }" \
+  || die "ci/peers/node_modules/faye-websocket is not 0.11.4"
 
 # --- PyPI `websockets` -----------------------------------------------------------------------
 python="${PYTHON:-python3}"

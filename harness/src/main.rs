@@ -115,8 +115,8 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             }
             for c in selected {
                 println!(
-                    "{}\t{} {}\t{}",
-                    c.id, c.category.number, c.category.title, c.description
+                    "{}\t{} {}\t{}\t{}",
+                    c.id, c.category.number, c.category.title, c.spec, c.description
                 );
             }
             Ok(ExitCode::SUCCESS)
