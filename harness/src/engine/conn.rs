@@ -202,6 +202,10 @@ pub struct Conn<'c> {
     shutdown_write: bool,
     /// permessage-deflate, when the server accepted it.
     inflate: Option<Inflate>,
+    /// Which side of the connection the harness plays.
+    role: Role,
+    /// Close TCP once everything queued has been written (a server ending the connection).
+    drop_when_flushed: bool,
     /// The message being received is compressed (RSV1 on its first frame).
     compressed: bool,
 }
@@ -249,7 +253,16 @@ impl<'c> Conn<'c> {
             shutdown_write: false,
             inflate,
             compressed: false,
+            role: Role::Client,
+            drop_when_flushed: false,
         }
+    }
+
+    /// Play the server: frames go out unmasked, the client's frames must be masked, and the
+    /// harness closes TCP as soon as the closing handshake is done (RFC 6455 §7.1.1).
+    pub fn as_server(mut self) -> Self {
+        self.role = Role::Server;
+        self
     }
 
     /// Run the case to the end of the connection; `leftover` are octets read with the head.
@@ -262,6 +275,9 @@ impl<'c> Conn<'c> {
             let now = Instant::now();
             self.on_timers(now);
             self.advance_steps(now);
+            if self.drop_when_flushed && self.outbox.is_empty() {
+                self.drop_now = true;
+            }
             if self.drop_now {
                 self.rec.dropped_by_me = true;
                 break;
@@ -511,6 +527,8 @@ impl<'c> Conn<'c> {
             self.last_sent = Some((f.opcode, payload.clone()));
         }
         let key = match f.mask {
+            // A server never masks (RFC 6455 §5.1); a client masks with a fresh key.
+            Mask::Random if self.role == Role::Server => None,
             Mask::Random => Some(rand::random::<[u8; 4]>()),
             Mask::Unmasked => None,
             Mask::Fixed(k) => Some(k),
@@ -573,7 +591,7 @@ impl<'c> Conn<'c> {
                 start + len >= total
             };
             let frame_op = if start == 0 { op } else { opcode::CONTINUATION };
-            let key = Some(rand::random::<[u8; 4]>());
+            let key = (self.role == Role::Client).then(rand::random::<[u8; 4]>);
             let mut header = Vec::with_capacity(14);
             encode_header(
                 &mut header,
@@ -824,7 +842,8 @@ impl<'c> Conn<'c> {
         if compressed {
             checked.rsv &= !4;
         }
-        if let Err(v) = check_header(Role::Client, &checked) {
+        // The reader's role is the harness's own.
+        if let Err(v) = check_header(self.role, &checked) {
             return self.fail(v);
         }
         if !h.is_control() {
@@ -929,7 +948,12 @@ impl<'c> Conn<'c> {
         self.state = WsState::Closed;
         self.close_timeout_at = None;
         self.rec.was_clean = true;
-        self.drop_timeout_at = Some(Instant::now() + self.limits.server_drop);
+        if self.role == Role::Server {
+            // The server closes TCP first, right after the closing handshake.
+            self.drop_when_flushed = true;
+        } else {
+            self.drop_timeout_at = Some(Instant::now() + self.limits.server_drop);
+        }
         if self.perf.is_some() {
             self.on_peer_gone_perf();
         }
@@ -1107,6 +1131,7 @@ impl<'c> Conn<'c> {
             remote_close_code: self.rec.remote_close_code,
             performance: self.rec.performance.clone(),
             soft: Vec::new(),
+            is_server: self.role == Role::Server,
         }
     }
 }

@@ -21,6 +21,8 @@ pub struct Observed {
     pub performance: Option<(bool, String)>,
     /// SHOULD-level deviations of the opening handshake; they cap `behavior` at NON-STRICT.
     pub soft: Vec<String>,
+    /// The harness was the server (a server is meant to drop TCP itself).
+    pub is_server: bool,
 }
 
 /// The two verdicts with their explanations.
@@ -95,7 +97,7 @@ pub fn judge(case: &Case, seen: &Observed) -> Judgement {
                 codes.join(",")
             ),
         )
-    } else if seen.dropped_by_me {
+    } else if seen.dropped_by_me && !seen.is_server {
         (
             CloseVerdict::FailedByClient,
             "It is preferred that the server close the TCP connection".to_string(),
@@ -167,6 +169,7 @@ mod tests {
             remote_close_code: Some(code),
             performance: None,
             soft: Vec::new(),
+            is_server: false,
         }
     }
 
@@ -224,6 +227,19 @@ mod tests {
             judge(&c, &seen).behavior_close,
             CloseVerdict::FailedByClient
         );
+    }
+
+    #[test]
+    fn a_server_dropping_tcp_is_not_failed_by_client() {
+        let c = case(
+            Expected::ok(vec![]),
+            ExpectedClose::normal(),
+            VerdictRule::Standard,
+        );
+        let mut seen = clean_close(vec![], 1000);
+        seen.dropped_by_me = true;
+        seen.is_server = true;
+        assert_eq!(judge(&c, &seen).behavior_close, CloseVerdict::Ok);
     }
 
     #[test]

@@ -204,6 +204,47 @@ pub async fn run_case(
     }
 }
 
+/// Run `case` as the server on an already upgraded RFC 6455 connection (the caller did the
+/// opening handshake; `leftover` = octets read after the request head). Returns the report
+/// record (`isServer` true).
+#[allow(clippy::too_many_arguments)]
+pub async fn serve_case(
+    case: &Case,
+    index: usize,
+    agent: &str,
+    rd: tokio::net::tcp::OwnedReadHalf,
+    wr: tokio::net::tcp::OwnedWriteHalf,
+    leftover: Vec<u8>,
+    http_request: String,
+    http_response: String,
+    limits: &Limits,
+) -> CaseResult {
+    let started = now_utc();
+    let opened_at = Instant::now();
+    let mut conn = Conn::new(case, limits, Record::default(), Dialect::Rfc6455, None).as_server();
+    conn.drive(rd, wr, &leftover).await;
+    let duration = opened_at.elapsed().as_millis() as u64;
+    let judgement = judge(case, &conn.observed());
+    let mut rec = conn.rec;
+    if let Some(v) = rec.violation {
+        rec.was_not_clean_reason
+            .get_or_insert(format!("peer violated RFC 6455: {v}"));
+    }
+    let mut result = build_result(
+        case,
+        index,
+        agent,
+        started,
+        duration,
+        http_request,
+        http_response,
+        rec,
+        judgement,
+    );
+    result.is_server = true;
+    result
+}
+
 /// Why and how far an opening handshake got before it failed.
 struct Unopened {
     request: String,
