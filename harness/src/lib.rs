@@ -2,7 +2,8 @@
 //!
 //! `codec` holds the deliberately malformable wire codecs, `engine` runs one declarative
 //! case over one connection and judges it, `runner` runs many concurrently and writes the
-//! reports, `echo` is the built-in reference server.
+//! reports, `echo` is the built-in reference server, `server` is server mode (testing
+//! clients and browsers with Autobahn's fuzzingserver URL protocol).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -11,3 +12,4 @@ pub mod echo;
 pub mod engine;
 pub mod handshake;
 pub mod runner;
+pub mod server;

@@ -34,6 +34,23 @@ enum Command {
         #[arg(long, default_value = "./reports/servers")]
         out: PathBuf,
     },
+    /// Test WebSocket clients and browsers: wsspec is the server (Autobahn's fuzzingserver
+    /// URL protocol: /getCaseCount, /runCase?case=N&agent=A, /updateReports, ...; a plain
+    /// GET / serves a browser test page).
+    Server {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:9001")]
+        listen: String,
+        /// Cases to offer (Autobahn patterns: `*` wildcard, comma-separated, e.g. `1.*,7.1.*`).
+        #[arg(long, default_value = "*")]
+        cases: String,
+        /// Cases to leave out (same syntax).
+        #[arg(long, default_value = "")]
+        exclude: String,
+        /// Report directory.
+        #[arg(long, default_value = "./reports/clients")]
+        out: PathBuf,
+    },
     /// Run the built-in reference echo server.
     Echo {
         /// Address to listen on.
@@ -131,6 +148,12 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             wsspec::echo::serve(listener, wsspec::echo::EchoConfig::default()).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Server {
+            listen,
+            cases,
+            exclude,
+            out,
+        } => serve_clients(listen, cases, exclude, out).await,
         Command::Client {
             url,
             agent,
@@ -153,6 +176,58 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             eprintln!("wsspec demo: reference server on ws://{addr}");
             run_against(target, Some("wsspec-echo".into()), selection, out, true).await
         }
+    }
+}
+
+async fn serve_clients(
+    listen: String,
+    cases: String,
+    exclude: String,
+    out: PathBuf,
+) -> anyhow::Result<ExitCode> {
+    use wsspec::server::{server_cases, Server, ServerConfig, Stopped};
+    let include = Patterns::parse(&cases);
+    for loose in include.loose() {
+        eprintln!("wsspec: warning: pattern {loose:?} also matches longer ids (e.g. 1* matches 10.x); use 1.* for one category");
+    }
+    let selected = server_cases(&include, &Patterns::parse(&exclude));
+    if selected.is_empty() {
+        anyhow::bail!(
+            "no case matched --cases {cases:?} --exclude {exclude:?} among the cases that run with wsspec as the server (categories 1-10)"
+        );
+    }
+    let count = selected.len();
+    let report_dir = ReportDir::create(&out)?;
+    let server = Server::new(ServerConfig {
+        cases: selected.clone(),
+        out: report_dir,
+        limits: Limits::default(),
+    })?;
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    println!("LISTENING {}", addr.port());
+    eprintln!(
+        "wsspec server: {count} cases for any client on ws://{addr} (browser page: http://{addr}/); reports in {}",
+        out.display()
+    );
+    let stopped = server
+        .run(listener, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    let catalogue: Vec<wsspec_cases::Case> = selected.iter().map(|c| (*c).clone()).collect();
+    for (agent, entries) in server.results() {
+        println!("{agent}:");
+        println!("{}", summary_table(&rows_for(&catalogue, &entries)));
+    }
+    match stopped {
+        Stopped::Interrupted => {
+            eprintln!("wsspec server: interrupted; the reports hold every case that finished");
+            Ok(ExitCode::from(130))
+        }
+        Stopped::StopRequested => Ok(ExitCode::SUCCESS),
     }
 }
 

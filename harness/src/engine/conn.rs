@@ -260,7 +260,7 @@ impl<'c> Conn<'c> {
 
     /// Play the server: frames go out unmasked, the client's frames must be masked, and the
     /// harness closes TCP as soon as the closing handshake is done (RFC 6455 §7.1.1).
-    pub fn as_server(mut self) -> Self {
+    pub fn into_server(mut self) -> Self {
         self.role = Role::Server;
         self
     }

@@ -221,7 +221,7 @@ pub async fn serve_case(
 ) -> CaseResult {
     let started = now_utc();
     let opened_at = Instant::now();
-    let mut conn = Conn::new(case, limits, Record::default(), Dialect::Rfc6455, None).as_server();
+    let mut conn = Conn::new(case, limits, Record::default(), Dialect::Rfc6455, None).into_server();
     conn.drive(rd, wr, &leftover).await;
     let duration = opened_at.elapsed().as_millis() as u64;
     let judgement = judge(case, &conn.observed());
