@@ -815,6 +815,26 @@ impl Opening {
     }
 }
 
+/// A deliberately wrong answer wsspec gives, as the server, to a client's opening request
+/// (category 20): a conforming client must refuse to open the connection (RFC 6455 §4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ServerAnswer {
+    /// `Sec-WebSocket-Accept` computed from another key.
+    WrongAccept,
+    /// No `Upgrade` header.
+    NoUpgrade,
+    /// `Upgrade: h2c` instead of websocket.
+    UpgradeNotWebsocket,
+    /// No `Connection` header.
+    NoConnection,
+    /// `200 OK` instead of `101`.
+    Status200,
+    /// A `Sec-WebSocket-Protocol` the client did not offer.
+    UnofferedSubprotocol,
+    /// A `Sec-WebSocket-Extensions` the client did not offer.
+    UnofferedExtension,
+}
+
 /// A top-level category of the catalogue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Category {
@@ -862,6 +882,8 @@ pub struct Case {
     pub opening: Opening,
     /// The browser generation this case replays (category 18), for the compatibility row.
     pub profile: Option<&'static str>,
+    /// Server-mode only: the wrong answer wsspec gives the client's opening request.
+    pub server_answer: Option<ServerAnswer>,
 }
 
 impl Case {
@@ -881,7 +903,13 @@ impl Case {
             report_time: false,
             opening: Opening::default(),
             profile: None,
+            server_answer: None,
         }
+    }
+
+    /// Whether the case tests a client (server mode only); the others test servers.
+    pub fn tests_clients_only(&self) -> bool {
+        self.server_answer.is_some()
     }
 
     /// Numeric id parts, for numeric ordering ("10.1.1" sorts after "9.8.6").

@@ -243,6 +243,8 @@ async fn run_against(
         eprintln!("wsspec: warning: pattern {loose:?} also matches longer ids (e.g. 1* matches 10.x); use 1.* for one category");
     }
     let mut cases = select(&include, &Patterns::parse(&selection.exclude));
+    // Category 20 tests clients: it only runs in server mode.
+    cases.retain(|c| !c.tests_clients_only());
     if selection.draft.is_hixie() {
         let before = cases.len();
         cases.retain(|c| c.opening != Opening::default());

@@ -20,6 +20,7 @@ mod c16_hixie76;
 mod c17_hixie75;
 mod c18_browsers;
 mod c19_roles;
+mod c20_client_handshake;
 mod common;
 
 /// The categories in catalogue order, with Autobahn's numbers and titles.
@@ -84,6 +85,10 @@ pub const CATEGORIES: &[Category] = &[
         number: 19,
         title: "Role Rules",
     },
+    Category {
+        number: 20,
+        title: "Client Opening Handshake",
+    },
 ];
 
 static CATALOGUE: LazyLock<Vec<Case>> = LazyLock::new(|| {
@@ -103,6 +108,7 @@ static CATALOGUE: LazyLock<Vec<Case>> = LazyLock::new(|| {
     all.extend(c17_hixie75::cases());
     all.extend(c18_browsers::cases());
     all.extend(c19_roles::cases());
+    all.extend(c20_client_handshake::cases());
     all.sort_by_key(Case::id_key);
     all
 });
@@ -199,6 +205,12 @@ impl CaseBuilder {
     /// The browser generation the case replays.
     pub(crate) fn profile(mut self, profile: &'static str) -> Self {
         self.case.profile = Some(profile);
+        self
+    }
+
+    /// Server mode: the wrong answer to give the client's opening request.
+    pub(crate) fn server_answer(mut self, answer: crate::model::ServerAnswer) -> Self {
+        self.case.server_answer = Some(answer);
         self
     }
 
@@ -312,8 +324,14 @@ mod tests {
                 c.spec
             );
             assert!(
-                c.subcategory.is_some() || c.category.number == 18,
+                c.subcategory.is_some() || matches!(c.category.number, 18 | 20),
                 "{}",
+                c.id
+            );
+            assert_eq!(
+                c.tests_clients_only(),
+                c.category.number == 20,
+                "{}: only category 20 answers the client wrongly",
                 c.id
             );
             assert_eq!(

@@ -157,6 +157,65 @@ pub fn switching_response(accept: &str) -> String {
     )
 }
 
+/// A deliberately wrong answer to an upgrade whose key yields `accept` (category 20).
+pub fn faulty_response(answer: wsspec_cases::ServerAnswer, accept: &str) -> String {
+    use wsspec_cases::ServerAnswer as A;
+    // Another key's accept value: flip the first base64 character.
+    let wrong_accept = match accept.as_bytes().first() {
+        Some(b'A') => format!("B{}", &accept[1..]),
+        Some(_) => format!("A{}", &accept[1..]),
+        None => "AAAA".to_string(),
+    };
+    let (status, upgrade, connection, accept, extra) = match answer {
+        A::WrongAccept => (
+            "101 Switching Protocols",
+            Some("websocket"),
+            true,
+            wrong_accept.as_str(),
+            "",
+        ),
+        A::NoUpgrade => ("101 Switching Protocols", None, true, accept, ""),
+        A::UpgradeNotWebsocket => ("101 Switching Protocols", Some("h2c"), true, accept, ""),
+        A::NoConnection => (
+            "101 Switching Protocols",
+            Some("websocket"),
+            false,
+            accept,
+            "",
+        ),
+        A::Status200 => (
+            "200 OK",
+            Some("websocket"),
+            true,
+            accept,
+            "Content-Length: 0\r\n",
+        ),
+        A::UnofferedSubprotocol => (
+            "101 Switching Protocols",
+            Some("websocket"),
+            true,
+            accept,
+            "Sec-WebSocket-Protocol: wsspec-unoffered\r\n",
+        ),
+        A::UnofferedExtension => (
+            "101 Switching Protocols",
+            Some("websocket"),
+            true,
+            accept,
+            "Sec-WebSocket-Extensions: x-wsspec-unoffered\r\n",
+        ),
+    };
+    let mut out = format!("HTTP/1.1 {status}\r\nServer: {SERVER_NAME}\r\n");
+    if let Some(u) = upgrade {
+        out.push_str(&format!("Upgrade: {u}\r\n"));
+    }
+    if connection {
+        out.push_str("Connection: Upgrade\r\n");
+    }
+    out.push_str(&format!("Sec-WebSocket-Accept: {accept}\r\n{extra}\r\n"));
+    out
+}
+
 /// The content type of a report file, by extension.
 pub fn content_type(name: &str) -> &'static str {
     match name.rsplit_once('.').map(|(_, ext)| ext) {

@@ -29,8 +29,8 @@ use crate::echo::check_request;
 use crate::engine::{serve_case, Limits};
 use crate::handshake::parse_head;
 use http::{
-    content_type, error_response, is_plain_file_name, read_head, response_head, switching_response,
-    HeadError, RequestTarget,
+    content_type, error_response, faulty_response, is_plain_file_name, read_head, response_head,
+    switching_response, HeadError, RequestTarget,
 };
 
 /// Most connections served at once; further ones wait in the listen backlog.
@@ -49,10 +49,13 @@ const RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
 /// The browser test page served at `/`.
 pub const BROWSER_PAGE: &str = include_str!("page.html");
 
-/// Whether a case runs with roles reversed: the cases with the default opening in
-/// categories 1-10, except those that write hand-built (client-masked) raw octets, which
+/// Whether a case runs with roles reversed: the client-only cases (category 20) and the
+/// cases with the default opening in categories 1-10, except those that write hand-built (client-masked) raw octets, which
 /// only make sense from a client (6.4.3 and 6.4.4 for now).
 pub fn runs_as_server(case: &Case) -> bool {
+    if case.tests_clients_only() {
+        return true;
+    }
     case.opening == Opening::default()
         && case.category.number <= 10
         && !case
@@ -416,7 +419,15 @@ async fn handle(shared: Arc<Shared>, mut stream: TcpStream) {
         Ok(e) => e,
         Err(r) => return respond(stream, error_response(r.status, &r.reason).into()).await,
     };
-    let response = switching_response(&accept);
+    // Category 20 answers wrongly on purpose; everything else gets a correct 101.
+    let wrong = match &endpoint {
+        Endpoint::RunCase { index, .. } => shared.cases[index - 1].server_answer,
+        _ => None,
+    };
+    let response = match wrong {
+        Some(answer) => faulty_response(answer, &accept),
+        None => switching_response(&accept),
+    };
     if !matches!(
         timeout(HEAD_TIMEOUT, stream.write_all(response.as_bytes())).await,
         Ok(Ok(()))
