@@ -359,6 +359,18 @@ pub enum Step {
         /// Maximum payload per frame, 0 for no fragmentation.
         fragment_size: usize,
     },
+    /// The header of a data frame whose payload follows in `SendPayloadPart` steps, as a
+    /// streaming sender writes it; masked with a fresh key when the harness is the client.
+    SendFrameHeader {
+        /// Opcode.
+        opcode: u8,
+        /// FIN bit.
+        fin: bool,
+        /// Payload length announced.
+        len: u64,
+    },
+    /// The next payload octets of the frame begun by the last `SendFrameHeader`, one write.
+    SendPayloadPart(Vec<u8>),
     /// Start the closing handshake: send a close frame and wait for the peer's reply.
     Close(ClosePayload),
     /// Pause for `ms` milliseconds; with a tag, record a `timeout` event when it fires.

@@ -365,6 +365,13 @@ fn check_raw(case: &Case, wirelog: &[Value], problems: &mut Vec<String>) {
         .iter()
         .filter_map(|s| match s {
             Step::SendRaw { bytes, .. } => Some(bytes.clone()),
+            // A streamed frame is its header (masked, key all zeros here) and its parts.
+            Step::SendFrameHeader { opcode, fin, len } => {
+                let b0 = (u8::from(*fin) << 7) | opcode;
+                let len = u8::try_from(*len).ok().filter(|l| *l < 126)?;
+                Some(vec![b0, 0x80 | len, 0, 0, 0, 0])
+            }
+            Step::SendPayloadPart(part) => Some(part.clone()),
             _ => None,
         })
         .collect();

@@ -3,16 +3,13 @@
 
 use super::common::{frame, octet_fragments, send, unhex, KOSME};
 use super::CaseBuilder;
-use crate::model::{opcode, Case, Chop, Event, Expected, ExpectedClose, FrameSpec, Step, Verdict};
+use crate::model::{opcode, Case, Event, Expected, ExpectedClose, FrameSpec, Step, Verdict};
 
 /// "Hello-µ@ßöäüàá-UTF-8!!": Latin-1 letters as two-byte sequences.
 const HELLO_UTF8: &str = "Hello-\u{b5}@\u{df}\u{f6}\u{e4}\u{fc}\u{e0}\u{e1}-UTF-8!!";
 
 /// ED A0 80: the surrogate U+D800 encoded as if it were a code point.
 const SURROGATE: [u8; 3] = [0xed, 0xa0, 0x80];
-
-/// The fixed masking key of the hand-built frame in 6.4.3/6.4.4.
-const RAW_MASK: [u8; 4] = [0x5a, 0x17, 0xc3, 0x8e];
 
 /// The peer must fail with 1007; a close by us instead fails the behaviour.
 fn invalid_close() -> ExpectedClose {
@@ -38,30 +35,17 @@ fn fail_fast_parts(split_inside: bool) -> [Vec<u8>; 3] {
     }
 }
 
-/// One text frame (FIN = 0) written by hand in pieces, as a streaming sender would: the
-/// header first, then each part masked at its offset, with a tagged pause between parts.
+/// One text frame (FIN = 0) written in pieces, as a streaming sender would: the header
+/// first, then each part, with a tagged pause between parts.
 fn streamed(parts: &[Vec<u8>; 3]) -> Vec<Step> {
     let len: usize = parts.iter().map(Vec::len).sum();
-    assert!(
-        len < 126,
-        "the hand-built header uses the 7-bit length form"
-    );
-    let raw = |bytes: Vec<u8>| Step::SendRaw {
-        bytes,
-        chop: Chop::Whole,
-    };
-    let mut header = vec![opcode::TEXT, 0x80 | len as u8];
-    header.extend_from_slice(&RAW_MASK);
-    let mut steps = vec![raw(header)];
-    let mut offset = 0;
+    let mut steps = vec![Step::SendFrameHeader {
+        opcode: opcode::TEXT,
+        fin: false,
+        len: len as u64,
+    }];
     for (i, part) in parts.iter().enumerate() {
-        let masked = part
-            .iter()
-            .enumerate()
-            .map(|(j, b)| b ^ RAW_MASK[(offset + j) % 4])
-            .collect();
-        offset += part.len();
-        steps.push(raw(masked));
+        steps.push(Step::SendPayloadPart(part.clone()));
         if i < 2 {
             steps.push(Step::Wait {
                 ms: 1000,

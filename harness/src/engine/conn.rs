@@ -206,6 +206,8 @@ pub struct Conn<'c> {
     role: Role,
     /// Close TCP once everything queued has been written (a server ending the connection).
     drop_when_flushed: bool,
+    /// The frame being streamed by `SendFrameHeader`/`SendPayloadPart`: key and offset.
+    streaming: (Option<[u8; 4]>, usize),
     /// The message being received is compressed (RSV1 on its first frame).
     compressed: bool,
 }
@@ -255,6 +257,7 @@ impl<'c> Conn<'c> {
             compressed: false,
             role: Role::Client,
             drop_when_flushed: false,
+            streaming: (None, 0),
         }
     }
 
@@ -468,6 +471,35 @@ impl<'c> Conn<'c> {
                     payload,
                     fragment_size,
                 } => self.send_message(*opcode, payload, *fragment_size),
+                Step::SendFrameHeader { opcode, fin, len } => {
+                    let key = (self.role == Role::Client).then(rand::random::<[u8; 4]>);
+                    let mut header = Vec::with_capacity(14);
+                    encode_header(
+                        &mut header,
+                        *fin,
+                        0,
+                        *opcode,
+                        key,
+                        *len,
+                        wsspec_cases::LengthForm::Minimal,
+                    );
+                    bump(&mut self.rec.tx_frame_stats, opcode);
+                    self.streaming = (key, 0);
+                    self.log_octets(&header, None, false);
+                    self.outbox.push(Item::bytes(header, None, false));
+                }
+                Step::SendPayloadPart(part) => {
+                    let (key, offset) = self.streaming;
+                    let mut bytes = part.clone();
+                    if let Some(k) = key {
+                        crate::codec::apply_mask(&mut bytes, k, offset);
+                    }
+                    self.streaming.1 += bytes.len();
+                    self.log_octets(&bytes, None, false);
+                    // Each part is its own write, like a chop.
+                    self.outbox
+                        .push(Item::bytes(bytes, Some(part.len().max(1)), false));
+                }
                 Step::Close(payload) => self.start_close(payload),
                 Step::Wait { ms, tag } => {
                     self.log(WireRecord::ContinueLater(

@@ -50,18 +50,9 @@ const RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
 pub const BROWSER_PAGE: &str = include_str!("page.html");
 
 /// Whether a case runs with roles reversed: the client-only cases (category 20) and the
-/// cases with the default opening in categories 1-10, except those that write hand-built (client-masked) raw octets, which
-/// only make sense from a client (6.4.3 and 6.4.4 for now).
+/// cases with the default opening in categories 1-10.
 pub fn runs_as_server(case: &Case) -> bool {
-    if case.tests_clients_only() {
-        return true;
-    }
-    case.opening == Opening::default()
-        && case.category.number <= 10
-        && !case
-            .steps
-            .iter()
-            .any(|s| matches!(s, wsspec_cases::Step::SendRaw { .. }))
+    case.tests_clients_only() || (case.opening == Opening::default() && case.category.number <= 10)
 }
 
 /// The cases server mode offers: those the patterns select that run as the server, in
