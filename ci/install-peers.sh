@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Install the real WebSocket peers and the browser that wsspec's integration tests use:
-#   ci/peers/node_modules   npm `ws`, `faye-websocket` + `websocket-driver` (pinned by
-#                           ci/peers/package-lock.json)
+#   ci/peers/node_modules   npm `ws`, `faye-websocket` + `websocket-driver`, and
+#                           `playwright-core` (drives Debian chromium; it downloads no
+#                           browser of its own) (pinned by ci/peers/package-lock.json)
 #   ci/peers/.venv          PyPI `websockets` (pinned by ci/peers/requirements.txt)
-#   /usr/bin/chromium       Debian `chromium` (headless, for the HTML report test)
+#   /usr/bin/chromium       Debian `chromium` (headless: the HTML report and server-mode tests)
 #   jq                      Debian `jq` (the index.json judge other projects run)
 # Idempotent: each part is skipped when it is already installed from the same pins.
 set -euo pipefail
@@ -43,6 +44,8 @@ node -e "const v=require('$peers/node_modules/ws/package.json').version; if (v!=
   || die "ci/peers/node_modules/ws is not 8.23.0"
 node -e "const v=require('$peers/node_modules/faye-websocket/package.json').version; if (v!=='0.11.4') { console.error('faye-websocket is '+v); process.exit(1) }" \
   || die "ci/peers/node_modules/faye-websocket is not 0.11.4"
+node -e "const v=require('$peers/node_modules/playwright-core/package.json').version; if (v!=='1.64.1') { console.error('playwright-core is '+v); process.exit(1) }" \
+  || die "ci/peers/node_modules/playwright-core is not 1.64.1"
 
 # --- PyPI `websockets` -----------------------------------------------------------------------
 python="${PYTHON:-python3}"

@@ -117,6 +117,7 @@ pub fn judge(case: &Case, seen: &Observed) -> Judgement {
     // The UTF-8 cases: if the harness had to close, the peer never noticed the bad octets.
     if expected.wrong_endpoint_is_fatal && expected.closed_by_me != seen.closed_by_me {
         behavior = Verdict::Failed;
+        result = format!("{result_close}: the peer never failed the connection itself.");
     }
 
     match case.rule {

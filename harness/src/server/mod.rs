@@ -108,6 +108,9 @@ struct Shared {
     results: Mutex<Results>,
     /// Bumped after each stored result, so `/getCaseStatus` can wait.
     finished: watch::Sender<u64>,
+    /// `runCase` connections per agent whose result is not stored yet, so
+    /// `/updateReports` can wait for them (a client asks right after its last case closes).
+    running: Mutex<BTreeMap<String, usize>>,
     /// Set once a client asks the server to stop.
     stop: watch::Sender<bool>,
 }
@@ -133,6 +136,7 @@ impl Server {
                 limits: config.limits,
                 results: Mutex::new(BTreeMap::new()),
                 finished: watch::channel(0).0,
+                running: Mutex::new(BTreeMap::new()),
                 stop: watch::channel(false).0,
             }),
         })
@@ -202,6 +206,39 @@ impl Server {
 }
 
 impl Shared {
+    /// Count a `runCase` of `agent` as started (`true`) or stored (`false`).
+    fn track_running(&self, agent: &str, started: bool) {
+        if let Ok(mut running) = self.running.lock() {
+            let n = running.entry(agent.to_string()).or_insert(0);
+            *n = if started { *n + 1 } else { n.saturating_sub(1) };
+        }
+        if !started {
+            self.finished.send_modify(|n| *n = n.wrapping_add(1));
+        }
+    }
+
+    /// Wait (bounded) until every started `runCase` of `agent` has its result stored.
+    async fn wait_until_stored(&self, agent: &str) {
+        let mut changes = self.finished.subscribe();
+        let deadline = tokio::time::Instant::now() + STATUS_WAIT;
+        loop {
+            let busy = self
+                .running
+                .lock()
+                .map(|r| r.get(agent).copied().unwrap_or(0) > 0)
+                .unwrap_or(false);
+            if !busy {
+                return;
+            }
+            if tokio::time::timeout_at(deadline, changes.changed())
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    }
+
     fn lock_results(&self) -> std::sync::MutexGuard<'_, Results> {
         // A poisoned lock only means a writer panicked between whole insertions.
         self.results.lock().unwrap_or_else(|p| p.into_inner())
@@ -280,9 +317,20 @@ fn refuse(status: u16, reason: impl Into<String>) -> Refusal {
 enum Endpoint {
     CaseCount,
     CaseInfo(usize),
-    RunCase { index: usize, agent: String },
-    CaseStatus { index: usize, agent: String },
-    UpdateReports { shutdown: bool },
+    RunCase {
+        index: usize,
+        agent: String,
+    },
+    CaseStatus {
+        index: usize,
+        agent: String,
+    },
+    UpdateReports {
+        /// The agent whose running cases are waited for.
+        agent: Option<String>,
+        /// Stop the server afterwards (Autobahn's `shutdownOnComplete`).
+        shutdown: bool,
+    },
     Stop,
 }
 
@@ -311,6 +359,7 @@ fn route(cases: &[&'static Case], target: &RequestTarget) -> Result<Endpoint, Re
         "/updateReports" => {
             agent()?;
             Endpoint::UpdateReports {
+                agent: target.param("agent").map(str::to_string),
                 shutdown: target.param("shutdownOnComplete") == Some("true"),
             }
         }
@@ -438,6 +487,7 @@ async fn handle(shared: Arc<Shared>, mut stream: TcpStream) {
             let case = shared.cases[index - 1];
             let request = String::from_utf8_lossy(&raw).into_owned();
             let (rd, wr) = stream.into_split();
+            shared.track_running(&agent, true);
             let result = serve_case(
                 case,
                 index,
@@ -453,6 +503,7 @@ async fn handle(shared: Arc<Shared>, mut stream: TcpStream) {
             let writer = shared.clone();
             // File writes block; keep them off the reactor.
             let _ = tokio::task::spawn_blocking(move || writer.store(result)).await;
+            shared.track_running(&agent, false);
         }
         Endpoint::CaseStatus { index, agent } => {
             let id = &shared.cases[index - 1].id;
@@ -463,7 +514,10 @@ async fn handle(shared: Arc<Shared>, mut stream: TcpStream) {
             };
             wire::reply_and_close(stream, Some(&reply), Vec::new()).await;
         }
-        Endpoint::UpdateReports { shutdown } => {
+        Endpoint::UpdateReports { agent, shutdown } => {
+            if let Some(agent) = agent {
+                shared.wait_until_stored(&agent).await;
+            }
             let writer = shared.clone();
             match tokio::task::spawn_blocking(move || writer.flush()).await {
                 Ok(Ok(())) => {}

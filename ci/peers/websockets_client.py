@@ -1,0 +1,40 @@
+"""Autobahn fuzzingserver client driver on PyPI `websockets` 17.4 (the convention libraries
+keep for `wstest -m fuzzingserver`): /getCaseCount, then /runCase?case=N&agent=A for every
+case (echoing each message with its type until the server closes), then /updateReports.
+
+Usage: python websockets_client.py BASE_WS_URL AGENT   Exits 0 once updateReports has closed.
+"""
+
+import asyncio
+import sys
+from urllib.parse import quote
+
+from websockets.asyncio.client import connect
+from websockets.exceptions import WebSocketException
+
+
+async def main(base, agent):
+    async with connect(f"{base}/getCaseCount") as ws:
+        count = int(await ws.recv())
+    a = quote(agent, safe="")
+    for case in range(1, count + 1):
+        try:
+            async with connect(
+                f"{base}/runCase?case={case}&agent={a}", compression=None, max_size=None
+            ) as ws:
+                async for msg in ws:
+                    await ws.send(msg)
+        except (WebSocketException, OSError):
+            # The fuzzing server sends bad frames on purpose: the case is over.
+            pass
+    async with connect(f"{base}/updateReports?agent={a}") as ws:
+        async for _ in ws:
+            pass
+    print(f"websockets_client.py: ran {count} cases as {agent}", flush=True)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        print("usage: python websockets_client.py BASE_WS_URL AGENT", file=sys.stderr)
+        sys.exit(2)
+    asyncio.run(main(sys.argv[1], sys.argv[2]))
