@@ -43,17 +43,13 @@ fn server_mode_available() -> bool {
     available
 }
 
-/// The server-mode case ids `cases` selects (Autobahn categories 1–10 only).
+/// The server-mode case ids `cases` selects (Autobahn categories 1–10, and the client
+/// handshake cases of category 20).
 fn ids_of(cases: &str) -> BTreeSet<String> {
     let include = Patterns::parse(cases);
     wsspec_cases::catalogue()
         .iter()
-        .filter(|c| {
-            c.id.split('.')
-                .next()
-                .and_then(|cat| cat.parse::<u32>().ok())
-                .is_some_and(|cat| (1..=10).contains(&cat))
-        })
+        .filter(|c| c.category.number <= 10 || c.tests_clients_only())
         .filter(|c| include.matches(&c.id))
         .map(|c| c.id.clone())
         .collect()
@@ -241,4 +237,18 @@ fn accepts_bad_utf8_is_caught_by_utf8_cases() {
         "6.3.*",
         &[("6.3.1", "FAILED", "FAILED"), ("6.3.2", "FAILED", "FAILED")],
     );
+}
+
+/// RFC 6455 §4.1: a client that opens whatever the server answers echoes category 20's
+/// probe message, which a conforming client never sees.
+#[test]
+fn skips_handshake_checks_is_caught_by_client_handshake_cases() {
+    let expected: Vec<(String, &str, &str)> = (1..=7)
+        .map(|i| (format!("20.{i}"), "FAILED", "OK"))
+        .collect();
+    let expected: Vec<(&str, &str, &str)> = expected
+        .iter()
+        .map(|(id, b, c)| (id.as_str(), *b, *c))
+        .collect();
+    check(Defect::SkipsHandshakeChecks, "20.*", &expected);
 }

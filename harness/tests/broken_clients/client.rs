@@ -26,6 +26,9 @@ pub enum Defect {
     NoCloseReply,
     /// Does not validate UTF-8: echoes invalid text instead of failing with 1007 (§8.1).
     AcceptsBadUtf8,
+    /// Takes any answer to its opening request as a success (§4.1: wrong accept value,
+    /// missing headers, non-101 status, unoffered subprotocol or extension).
+    SkipsHandshakeChecks,
 }
 
 /// Longest a single read or write may block before the deadline is re-checked.
@@ -209,6 +212,9 @@ impl Conn {
         let head = String::from_utf8_lossy(&conn.buf[..head_end]).into_owned();
         conn.buf.drain(..head_end);
         let status = head.lines().next().unwrap_or("");
+        if defect == Defect::SkipsHandshakeChecks {
+            return Ok(conn);
+        }
         if !status.starts_with("HTTP/1.1 101") {
             return Err(io::Error::other(format!("{path}: refused: {status}")));
         }
