@@ -554,6 +554,17 @@ impl<'c> Conn<'c> {
     }
 
     fn send_frame(&mut self, f: &FrameSpec) {
+        if self.dialect.is_hixie() {
+            // Only final text frames exist there (see `expressible_in_hixie`).
+            if f.opcode == opcode::TEXT {
+                let mut bytes = Vec::with_capacity(f.payload.len() + 2);
+                crate::codec::hixie::encode_text(&f.payload.to_vec(), &mut bytes);
+                bump(&mut self.rec.tx_frame_stats, 0);
+                self.log_octets(&bytes, None, false);
+                self.outbox.push(Item::bytes(bytes, None, f.sync));
+            }
+            return;
+        }
         let payload = Arc::new(f.payload.clone());
         if matches!(f.opcode, opcode::TEXT | opcode::BINARY) {
             self.last_sent = Some((f.opcode, payload.clone()));
@@ -807,7 +818,11 @@ impl<'c> Conn<'c> {
                 self.state = WsState::Closed;
                 self.close_timeout_at = None;
                 self.rec.was_clean = true;
-                self.drop_timeout_at = Some(Instant::now() + self.limits.server_drop);
+                if self.role == Role::Server {
+                    self.drop_when_flushed = true;
+                } else {
+                    self.drop_timeout_at = Some(Instant::now() + self.limits.server_drop);
+                }
             }
         }
     }

@@ -204,12 +204,13 @@ pub async fn run_case(
     }
 }
 
-/// Run `case` as the server on an already upgraded RFC 6455 connection (the caller did the
-/// opening handshake; `leftover` = octets read after the request head). Returns the report
-/// record (`isServer` true).
+/// Run `case` as the server on an already upgraded connection of `dialect` (the caller did
+/// the opening handshake; `leftover` = octets read after it). Returns the report record
+/// (`isServer` true).
 #[allow(clippy::too_many_arguments)]
 pub async fn serve_case(
     case: &Case,
+    dialect: Dialect,
     index: usize,
     agent: &str,
     rd: tokio::net::tcp::OwnedReadHalf,
@@ -221,7 +222,7 @@ pub async fn serve_case(
 ) -> CaseResult {
     let started = now_utc();
     let opened_at = Instant::now();
-    let mut conn = Conn::new(case, limits, Record::default(), Dialect::Rfc6455, None).into_server();
+    let mut conn = Conn::new(case, limits, Record::default(), dialect, None).into_server();
     conn.drive(rd, wr, &leftover).await;
     let duration = opened_at.elapsed().as_millis() as u64;
     let judgement = judge(case, &conn.observed());
@@ -386,6 +387,55 @@ pub fn now_utc() -> String {
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
     );
     now.format(&fmt).unwrap_or_default()
+}
+
+/// The result of a case that cannot be expressed in the client's dialect (server mode):
+/// UNIMPLEMENTED, with the reason.
+pub fn not_expressible(
+    case: &Case,
+    index: usize,
+    agent: &str,
+    request: String,
+    response: String,
+    reason: &str,
+) -> CaseResult {
+    let rec = Record {
+        was_not_clean_reason: Some(reason.to_string()),
+        ..Default::default()
+    };
+    let j = Judgement {
+        behavior: Verdict::Unimplemented,
+        result: reason.to_string(),
+        behavior_close: CloseVerdict::Unimplemented,
+        result_close: reason.to_string(),
+    };
+    let mut result = build_result(case, index, agent, now_utc(), 0, request, response, rec, j);
+    result.is_server = true;
+    result
+}
+
+/// Whether a case can run over hixie framing with roles reversed: only final text frames
+/// of valid UTF-8, timers and closes, and only text messages expected back.
+pub fn expressible_in_hixie(case: &Case) -> bool {
+    use wsspec_cases::{opcode, LengthForm, Mask, Step};
+    let steps_ok = case.steps.iter().all(|s| match s {
+        Step::Send(f) => {
+            f.opcode == opcode::TEXT
+                && f.fin
+                && f.rsv == 0
+                && f.mask == Mask::Random
+                && f.length_form == LengthForm::Minimal
+                && std::str::from_utf8(&f.payload.to_vec()).is_ok()
+        }
+        Step::KillAfter(_) | Step::CloseAfter(_) | Step::Wait { .. } | Step::Close(_) => true,
+        _ => false,
+    });
+    let events_ok = case.expected.alternatives.iter().all(|(_, events)| {
+        events
+            .iter()
+            .all(|e| matches!(e, Event::Message { binary: false, .. } | Event::Timeout(_)))
+    });
+    steps_ok && events_ok && case.expected_close.closed_by_me && !case.is_performance()
 }
 
 /// The verdicts a case gets when the testee is known to be gone and it was not attempted.

@@ -22,11 +22,12 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 use tokio::time::{timeout, timeout_at, Instant};
-use wsspec_cases::{select, Case, Opening, Patterns};
+use wsspec_cases::{select, Case, Dialect, Opening, Patterns};
 use wsspec_reports::{case_json_name, CaseResult, IndexEntry, ReportDir, ReportError};
 
-use crate::echo::check_request;
-use crate::engine::{serve_case, Limits};
+use crate::codec::hixie;
+use crate::echo::{accept_request, Upgrade};
+use crate::engine::{expressible_in_hixie, not_expressible, serve_case, Limits};
 use crate::handshake::parse_head;
 use http::{
     content_type, error_response, faulty_response, is_plain_file_name, read_head, response_head,
@@ -451,28 +452,21 @@ async fn handle(shared: Arc<Shared>, mut stream: TcpStream) {
         let response = plain_http(&shared, method, &target).await;
         return respond(stream, response).await;
     }
-    let accept = match check_request(&head) {
-        Ok(accept) => accept,
+    let upgrade = match accept_request(&head) {
+        Ok(u) => u,
         Err(r) => return respond(stream, error_response(r.status, r.reason).into()).await,
     };
     let endpoint = match route(&shared.cases, &target) {
         Ok(e) => e,
         Err(r) => return respond(stream, error_response(r.status, &r.reason).into()).await,
     };
-    // Category 20 answers wrongly on purpose; everything else gets a correct 101.
-    let wrong = match &endpoint {
-        Endpoint::RunCase { index, .. } => shared.cases[index - 1].server_answer,
-        _ => None,
-    };
-    let response = match wrong {
-        Some(answer) => faulty_response(answer, &accept),
-        None => switching_response(&accept),
-    };
-    if !matches!(
-        timeout(HEAD_TIMEOUT, stream.write_all(response.as_bytes())).await,
-        Ok(Ok(()))
-    ) {
+    let Some((dialect, response, leftover)) =
+        answer_upgrade(&shared, &mut stream, upgrade, &endpoint, leftover).await
+    else {
         return;
+    };
+    if dialect.is_hixie() {
+        return hixie_endpoint(&shared, stream, dialect, endpoint, &raw, response, leftover).await;
     }
     match endpoint {
         Endpoint::CaseCount => {
@@ -490,6 +484,7 @@ async fn handle(shared: Arc<Shared>, mut stream: TcpStream) {
             shared.track_running(&agent, true);
             let result = serve_case(
                 case,
+                Dialect::Rfc6455,
                 index,
                 &agent,
                 rd,
@@ -642,4 +637,137 @@ async fn respond(mut stream: TcpStream, response: Vec<u8>) {
             _ => break,
         }
     }
+}
+
+/// Answer an accepted upgrade in its dialect: the 101 (category 20's wrong one on purpose),
+/// or the hixie-76 head at once and its challenge answer once key3 is in, or the hixie-75
+/// head. Returns the dialect, the response as reported, and the octets after the request.
+async fn answer_upgrade(
+    shared: &Shared,
+    stream: &mut TcpStream,
+    upgrade: Upgrade,
+    endpoint: &Endpoint,
+    mut leftover: Vec<u8>,
+) -> Option<(Dialect, String, Vec<u8>)> {
+    let (dialect, head, parts) = match upgrade {
+        Upgrade::Hybi { accept } => {
+            let wrong = match endpoint {
+                Endpoint::RunCase { index, .. } => shared.cases[index - 1].server_answer,
+                _ => None,
+            };
+            let response = match wrong {
+                Some(answer) => faulty_response(answer, &accept),
+                None => switching_response(&accept),
+            };
+            (Dialect::Rfc6455, response, None)
+        }
+        Upgrade::Hixie76 { head, part1, part2 } => (Dialect::Hixie76, head, Some((part1, part2))),
+        Upgrade::Hixie75 { head } => (Dialect::Hixie75, head, None),
+    };
+    // Headers first: a hixie-76 client behind a proxy sends key3 only after seeing them.
+    timeout(HEAD_TIMEOUT, stream.write_all(head.as_bytes()))
+        .await
+        .ok()?
+        .ok()?;
+    let mut response = head;
+    if let Some((part1, part2)) = parts {
+        let deadline = Instant::now() + HEAD_TIMEOUT;
+        let mut chunk = [0u8; 64];
+        while leftover.len() < 8 {
+            let n = timeout_at(deadline, stream.read(&mut chunk))
+                .await
+                .ok()?
+                .ok()?;
+            if n == 0 {
+                return None;
+            }
+            leftover.extend_from_slice(&chunk[..n]);
+        }
+        let mut key3 = [0u8; 8];
+        key3.copy_from_slice(&leftover[..8]);
+        leftover.drain(..8);
+        let answer = hixie::challenge_from_parts(part1, part2, &key3);
+        timeout(HEAD_TIMEOUT, stream.write_all(&answer))
+            .await
+            .ok()?
+            .ok()?;
+        response.push_str(&format!("<challenge {}>", wsspec_reports::hex(&answer)));
+    }
+    Some((dialect, response, leftover))
+}
+
+/// The endpoints for a hixie client: control replies as hixie text frames, and the cases
+/// hixie framing can express (the others are UNIMPLEMENTED for this client).
+async fn hixie_endpoint(
+    shared: &Arc<Shared>,
+    mut stream: TcpStream,
+    dialect: Dialect,
+    endpoint: Endpoint,
+    raw: &[u8],
+    response: String,
+    leftover: Vec<u8>,
+) {
+    let reply = match endpoint {
+        Endpoint::CaseCount => Some(shared.cases.len().to_string()),
+        Endpoint::CaseInfo(index) => Some(case_info(shared.cases[index - 1])),
+        Endpoint::CaseStatus { index, agent } => {
+            let id = &shared.cases[index - 1].id;
+            let verdict = wait_for_verdict(shared, &mut stream, &agent, id).await;
+            Some(match verdict {
+                Some(v) => format!("{{\"behavior\": \"{v}\"}}"),
+                None => "{\"behavior\": null}".to_string(),
+            })
+        }
+        Endpoint::UpdateReports { agent, shutdown } => {
+            if let Some(agent) = agent {
+                shared.wait_until_stored(&agent).await;
+            }
+            let writer = shared.clone();
+            if let Ok(Err(e)) = tokio::task::spawn_blocking(move || writer.flush()).await {
+                eprintln!("wsspec server: cannot write the reports: {e}");
+            }
+            if shutdown {
+                shared.stop.send_replace(true);
+            }
+            None
+        }
+        Endpoint::Stop => {
+            shared.stop.send_replace(true);
+            None
+        }
+        Endpoint::RunCase { index, agent } => {
+            let case = shared.cases[index - 1];
+            let request = String::from_utf8_lossy(raw).into_owned();
+            shared.track_running(&agent, true);
+            let result = if expressible_in_hixie(case) && case.server_answer.is_none() {
+                let (rd, wr) = stream.into_split();
+                serve_case(
+                    case,
+                    dialect,
+                    index,
+                    &agent,
+                    rd,
+                    wr,
+                    leftover,
+                    request,
+                    response,
+                    &shared.limits,
+                )
+                .await
+            } else {
+                let reason = format!(
+                    "case {} cannot be expressed in {} framing (only final text frames exist there)",
+                    case.id,
+                    dialect.name()
+                );
+                wire::hixie_close(stream, dialect).await;
+                not_expressible(case, index, &agent, request, response, &reason)
+            };
+            let writer = shared.clone();
+            let _ = tokio::task::spawn_blocking(move || writer.store(result)).await;
+            shared.track_running(&agent, false);
+            return;
+        }
+    };
+    wire::hixie_reply_and_close(stream, dialect, reply.as_deref()).await;
 }

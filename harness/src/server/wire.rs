@@ -7,9 +7,9 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{timeout, timeout_at, Instant};
-use wsspec_cases::LengthForm;
+use wsspec_cases::{Dialect, LengthForm};
 
-use crate::codec::{encode_header, FrameHeader};
+use crate::codec::{encode_header, hixie, FrameHeader};
 
 /// Time allowed for a control reply to be written.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -89,4 +89,23 @@ async fn await_close(stream: &mut TcpStream, mut buf: Vec<u8>) {
             _ => return,
         }
     }
+}
+
+/// Send one hixie text frame (if any) and end the connection the hixie way: `FF 00` and a
+/// TCP close for hixie-76, a TCP close for hixie-75.
+pub async fn hixie_reply_and_close(mut stream: TcpStream, dialect: Dialect, message: Option<&str>) {
+    let mut out = Vec::new();
+    if let Some(m) = message {
+        hixie::encode_text(m.as_bytes(), &mut out);
+    }
+    if dialect == Dialect::Hixie76 {
+        hixie::encode_close(&mut out);
+    }
+    let _ = timeout(WRITE_TIMEOUT, stream.write_all(&out)).await;
+    let _ = timeout(WRITE_TIMEOUT, stream.shutdown()).await;
+}
+
+/// End a hixie connection without a message.
+pub async fn hixie_close(stream: TcpStream, dialect: Dialect) {
+    hixie_reply_and_close(stream, dialect, None).await;
 }
