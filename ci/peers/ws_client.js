@@ -1,18 +1,19 @@
 // Autobahn fuzzingserver client driver on npm `ws` (the convention libraries keep for
 // `wstest -m fuzzingserver`): /getCaseCount, then /runCase?case=N&agent=A for every case
 // (echoing each message with its type until the server closes), then /updateReports.
-// Usage: node ws_client.js BASE_WS_URL AGENT   e.g. node ws_client.js ws://127.0.0.1:9001 node-ws
+// Usage: node ws_client.js BASE_WS_URL AGENT [VERSION]   e.g. node ws_client.js ws://127.0.0.1:9001 node-ws
 // Exits 0 once updateReports has closed; 1 on a driver error.
 'use strict';
 
 const WebSocket = require('ws');
 
-const [base, agent] = process.argv.slice(2);
+const [base, agent, version] = process.argv.slice(2);
 if (!base || !agent) {
   process.stderr.write('usage: node ws_client.js BASE_WS_URL AGENT\n');
   process.exit(2);
 }
-const opts = { perMessageDeflate: false };
+// An optional third argument picks the protocol version (8 = hybi-10, 13 = RFC 6455).
+const opts = { perMessageDeflate: false, protocolVersion: Number(version || 13) };
 
 // Opens `path`, calls `onMessage(ws, data, isBinary)` per message, resolves on close. A
 // refused opening handshake rejects, unless `refusalEndsCase` (a case may test exactly that).

@@ -647,3 +647,32 @@ fn verdicts_alone_equal_verdicts_concurrently() {
         table_problems.join("\n")
     );
 }
+
+/// hybi-10 clients are served in their dialect: npm `ws` with `protocolVersion: 8` runs
+/// the framing, ping and close cases as it does over version 13.
+#[test]
+fn a_version_8_client_is_served_like_a_version_13_one() {
+    if !server_mode_available() || !drivers_present(&["ws"]) {
+        return;
+    }
+    let out = tempfile::tempdir().expect("temp dir");
+    let cases = "1.1.*,2.*,5.3,7.1.1";
+    let server = start_server(out.path(), Some(cases));
+    let agent = "node-ws-v8";
+    let mut driver = ws_driver(&server, agent, SHORT_RUN_TIMEOUT);
+    driver.cmd.arg("8");
+    let outcome = run_concurrently(vec![driver]);
+    outcome[0].expect_code(0);
+    let index = common::load_index(out.path());
+    let got = common::verdicts(&index, agent);
+    assert_eq!(got.len(), server_case_ids(Some(cases)).len());
+    for (id, v) in &got {
+        assert_eq!(v, &("OK".to_string(), "OK".to_string()), "{id}");
+    }
+    let request = std::fs::read_to_string(out.path().join("node_ws_v8_case_1_1_1.json"))
+        .expect("case report");
+    assert!(
+        request.contains("Sec-WebSocket-Version: 8"),
+        "the driver spoke version 8"
+    );
+}
