@@ -76,8 +76,8 @@ pub async fn serve(listener: TcpListener, config: EchoConfig) -> std::io::Result
     }
 }
 
-/// Accept errors that concern only the connection being accepted.
-fn is_per_connection(e: &std::io::Error) -> bool {
+/// Accept errors that concern only the connection being accepted (a listener goes on).
+pub(crate) fn is_per_connection(e: &std::io::Error) -> bool {
     use std::io::ErrorKind::*;
     matches!(
         e.kind(),

@@ -815,14 +815,7 @@ impl<'c> Conn<'c> {
                     self.log_octets(&bytes, None, false);
                     self.outbox.push(Item::bytes(bytes, None, false));
                 }
-                self.state = WsState::Closed;
-                self.close_timeout_at = None;
-                self.rec.was_clean = true;
-                if self.role == Role::Server {
-                    self.drop_when_flushed = true;
-                } else {
-                    self.drop_timeout_at = Some(Instant::now() + self.limits.server_drop);
-                }
+                self.closing_handshake_done();
             }
         }
     }
@@ -992,17 +985,22 @@ impl<'c> Conn<'c> {
             ));
             self.rec.local_close_code = Some(1000);
         }
+        self.closing_handshake_done();
+        if self.perf.is_some() {
+            self.on_peer_gone_perf();
+        }
+    }
+
+    /// Both close frames are exchanged: the server closes TCP first, right away (RFC 6455
+    /// §7.1.1); a client gives the server a moment to do so.
+    fn closing_handshake_done(&mut self) {
         self.state = WsState::Closed;
         self.close_timeout_at = None;
         self.rec.was_clean = true;
         if self.role == Role::Server {
-            // The server closes TCP first, right after the closing handshake.
             self.drop_when_flushed = true;
         } else {
             self.drop_timeout_at = Some(Instant::now() + self.limits.server_drop);
-        }
-        if self.perf.is_some() {
-            self.on_peer_gone_perf();
         }
     }
 

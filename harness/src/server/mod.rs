@@ -26,7 +26,7 @@ use wsspec_cases::{select, Case, Dialect, Opening, Patterns};
 use wsspec_reports::{case_json_name, CaseResult, IndexEntry, ReportDir, ReportError};
 
 use crate::codec::hixie;
-use crate::echo::{accept_request, Upgrade};
+use crate::echo::{accept_request, is_per_connection, Upgrade};
 use crate::engine::{expressible_in_hixie, not_expressible, serve_case, Limits};
 use crate::handshake::parse_head;
 use http::{
@@ -207,6 +207,13 @@ impl Server {
 }
 
 impl Shared {
+    /// Store a finished case (files first, off the reactor) and mark it no longer running.
+    async fn store_result(self: &Arc<Self>, result: CaseResult, agent: &str) {
+        let writer = self.clone();
+        let _ = tokio::task::spawn_blocking(move || writer.store(result)).await;
+        self.track_running(agent, false);
+    }
+
     /// Count a `runCase` of `agent` as started (`true`) or stored (`false`).
     fn track_running(&self, agent: &str, started: bool) {
         if let Ok(mut running) = self.running.lock() {
@@ -283,20 +290,6 @@ impl Shared {
             .and_then(|m| m.get(id))
             .map(|e| e.behavior.as_str())
     }
-}
-
-/// Accept errors that concern only the connection being accepted.
-fn is_per_connection(e: &std::io::Error) -> bool {
-    use std::io::ErrorKind::*;
-    matches!(
-        e.kind(),
-        ConnectionAborted
-            | ConnectionReset
-            | ConnectionRefused
-            | Interrupted
-            | WouldBlock
-            | TimedOut
-    )
 }
 
 /// A refusal before any 101: status and reason.
@@ -495,10 +488,7 @@ async fn handle(shared: Arc<Shared>, mut stream: TcpStream) {
                 &shared.limits,
             )
             .await;
-            let writer = shared.clone();
-            // File writes block; keep them off the reactor.
-            let _ = tokio::task::spawn_blocking(move || writer.store(result)).await;
-            shared.track_running(&agent, false);
+            shared.store_result(result, &agent).await;
         }
         Endpoint::CaseStatus { index, agent } => {
             let id = &shared.cases[index - 1].id;
@@ -763,9 +753,7 @@ async fn hixie_endpoint(
                 wire::hixie_close(stream, dialect).await;
                 not_expressible(case, index, &agent, request, response, &reason)
             };
-            let writer = shared.clone();
-            let _ = tokio::task::spawn_blocking(move || writer.store(result)).await;
-            shared.track_running(&agent, false);
+            shared.store_result(result, &agent).await;
             return;
         }
     };
