@@ -3,8 +3,8 @@
 //! server without the fault must pass those categories.
 //!
 //! The catching tests need the opening-handshake, draft, browser-profile and role-rule
-//! categories (14–19). While `wsspec list --cases 14.*` lists nothing they print a notice
-//! and pass; the fixture server's own tests (in `broken/server.rs`) always run.
+//! categories (14–19), and fail if `wsspec list --cases 14.*` lists nothing (a run of
+//! nothing must not pass). The fixture server's own tests are in `broken/server.rs`.
 
 mod common;
 #[path = "broken/server.rs"]
@@ -157,20 +157,6 @@ const GATE: &str = "14.*";
 /// Bound on one `wsspec client` run.
 const RUN_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// Categories 14-19 are in the catalogue (a guard against a silently empty run).
-fn categories_present(test: &str) -> bool {
-    static PRESENT: OnceLock<bool> = OnceLock::new();
-    let present = *PRESENT.get_or_init(|| {
-        let out = common::wsspec(&["list", "--cases", GATE], Duration::from_secs(60));
-        out.code() == Some(0) && out.stdout.lines().any(|l| !l.trim().is_empty())
-    });
-    assert!(
-        present,
-        "{test}: `wsspec list --cases {GATE}` lists nothing"
-    );
-    present
-}
-
 /// Whether `verdict` is one of `specs` (see [`Catch::caught_by`]).
 fn is_caught(specs: &[&str], (behavior, close): &(String, String)) -> bool {
     specs.iter().any(|s| match s.strip_prefix("close:") {
@@ -236,7 +222,7 @@ fn table(verdicts: &Verdicts) -> String {
 /// Checks every row of [`CATCHES`] for `defect`.
 fn check(defect: Defect) {
     let test = format!("broken-{}", defect.name());
-    if !categories_present(&test) {
+    if !common::assert_listed(&test, GATE) {
         return;
     }
     let rows: Vec<&Catch> = CATCHES.iter().filter(|c| c.defect == defect).collect();
@@ -277,7 +263,7 @@ fn check(defect: Defect) {
 /// The sanity side: the server without a fault passes every category the rows use.
 #[test]
 fn correct_server_passes_the_catching_categories() {
-    if !categories_present("correct_server_passes_the_catching_categories") {
+    if !common::assert_listed("correct_server_passes_the_catching_categories", GATE) {
         return;
     }
     let verdicts = correct_verdicts();

@@ -2,8 +2,7 @@
 //! in `tests/broken_clients/client.rs` must be caught by the cases meant to catch it, with
 //! the verdicts written below, and the same client without the fault must get OK there.
 //!
-//! While `wsspec server --help` fails (server mode not built yet) the catching tests print a
-//! notice and pass; the client's own codec tests always run. `WSSPEC_KEEP_REPORTS=1` keeps
+//! The catching tests fail if the binary has no server mode. `WSSPEC_KEEP_REPORTS=1` keeps
 //! each run's report directory (its path is printed) for a look at the per-case reports.
 
 #[path = "broken_clients/client.rs"]
@@ -12,7 +11,6 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use client::Defect;
@@ -24,24 +22,6 @@ type Verdicts = BTreeMap<String, (String, String)>;
 
 /// Bound on one client's whole run over a selection.
 const RUN_BUDGET: Duration = Duration::from_secs(240);
-
-/// Whether the binary has server mode (`wsspec server --help` succeeds); checked once.
-fn server_mode_available() -> bool {
-    static AVAILABLE: OnceLock<bool> = OnceLock::new();
-    let available = *AVAILABLE.get_or_init(|| {
-        let mut cmd = Command::new(common::wsspec_bin());
-        cmd.args(["server", "--help"]);
-        common::run_bounded(cmd, Duration::from_secs(30), "wsspec server --help")
-            .status
-            .success()
-    });
-    if !available {
-        eprintln!(
-            "NOTICE: `wsspec server --help` fails: server mode is not built yet; test skipped"
-        );
-    }
-    available
-}
 
 /// The server-mode case ids `cases` selects (Autobahn categories 1–10, and the client
 /// handshake cases of category 20).
@@ -107,7 +87,7 @@ fn run_pair(cases: &str, defect: Defect) -> (Verdicts, Verdicts) {
 /// case, and the broken one exactly `expected` (`(case id, behavior, behaviorClose)`) where
 /// listed and OK/INFORMATIONAL elsewhere.
 fn check(defect: Defect, cases: &str, expected: &[(&str, &str, &str)]) {
-    if !server_mode_available() {
+    if !common::assert_server_mode() {
         return;
     }
     let (correct, broken) = run_pair(cases, defect);

@@ -7,8 +7,8 @@
 //! FAILED ([`REFUSED_DRAFTS`]). All mismatches are reported together, with the rows that
 //! would describe what was observed.
 //!
-//! While `wsspec list --cases 14.*` lists nothing (the categories are not in the catalogue
-//! yet) the tests print a notice and pass. Needs `bash ci/install-peers.sh`; set
+//! The tests fail if `wsspec list --cases 14.*` lists nothing (a run of nothing must not
+//! pass). Needs `bash ci/install-peers.sh`; set
 //! `WSSPEC_SKIP_PEERS=1` to skip when the peers are missing.
 
 mod common;
@@ -16,7 +16,6 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use common::Peer;
@@ -216,20 +215,6 @@ const REFUSED_DRAFTS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// Categories 14-19 are in the catalogue (a guard against a silently empty run).
-fn categories_present(test: &str) -> bool {
-    static PRESENT: OnceLock<bool> = OnceLock::new();
-    let present = *PRESENT.get_or_init(|| {
-        let out = common::wsspec(&["list", "--cases", GATE], Duration::from_secs(60));
-        out.code() == Some(0) && out.stdout.lines().any(|l| !l.trim().is_empty())
-    });
-    assert!(
-        present,
-        "{test}: `wsspec list --cases {GATE}` lists nothing"
-    );
-    present
-}
-
 /// npm `faye-websocket` 0.11.4 with hixie-75/-76 enabled (`ci/peers/faye_echo.js`);
 /// `None` when missing and `WSSPEC_SKIP_PEERS=1`.
 fn faye_peer() -> Option<Peer> {
@@ -383,21 +368,21 @@ fn check(test: &str, peer: Option<Peer>) {
 
 #[test]
 fn drafts_against_faye_websocket() {
-    if categories_present("drafts_against_faye_websocket") {
+    if common::assert_listed("drafts_against_faye_websocket", GATE) {
         check("drafts_against_faye_websocket", faye_peer());
     }
 }
 
 #[test]
 fn drafts_against_ws() {
-    if categories_present("drafts_against_ws") {
+    if common::assert_listed("drafts_against_ws", GATE) {
         check("drafts_against_ws", common::ws_peer());
     }
 }
 
 #[test]
 fn drafts_against_websockets() {
-    if categories_present("drafts_against_websockets") {
+    if common::assert_listed("drafts_against_websockets", GATE) {
         check("drafts_against_websockets", common::websockets_peer());
     }
 }

@@ -5,15 +5,13 @@
 //!
 //! Needs `bash ci/install-peers.sh` (npm `ws` and `playwright-core`, PyPI `websockets`,
 //! Debian chromium); set `WSSPEC_SKIP_PEERS=1` to skip the tests when they are missing.
-//! While `wsspec server --help` fails (server mode not built yet) every test prints a notice
-//! and passes. Run in release mode: the limits/performance cases push 16 MiB messages.
+//! Every test fails if the binary has no server mode. Run in release mode: the limits/performance cases push 16 MiB messages.
 
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 use std::thread;
 use std::time::Duration;
 
@@ -170,25 +168,6 @@ const CONCURRENCY_CASES: &str = "1.1.*,2.*,5.*,6.4.*,7.*";
 // ------------------------------------------------------------------------------------------
 // Setup
 // ------------------------------------------------------------------------------------------
-
-/// Whether the binary has server mode (`wsspec server --help` succeeds); checked once.
-/// Prints a notice when it has not.
-fn server_mode_available() -> bool {
-    static AVAILABLE: OnceLock<bool> = OnceLock::new();
-    let available = *AVAILABLE.get_or_init(|| {
-        let mut cmd = Command::new(common::wsspec_bin());
-        cmd.args(["server", "--help"]);
-        common::run_bounded(cmd, Duration::from_secs(30), "wsspec server --help")
-            .status
-            .success()
-    });
-    if !available {
-        eprintln!(
-            "NOTICE: `wsspec server --help` fails: server mode is not built yet; test skipped"
-        );
-    }
-    available
-}
 
 /// Fails the test (or, with `WSSPEC_SKIP_PEERS=1`, prints a notice and returns `false`)
 /// when `what` is missing.
@@ -457,7 +436,7 @@ fn autobahn_parity(agent: &str, got: &Verdicts, fixture: &str) -> Vec<String> {
 
 #[test]
 fn three_real_clients_concurrently_on_the_whole_catalogue() {
-    if !server_mode_available() || !drivers_present(&["ws", "py", "chromium"]) {
+    if !common::assert_server_mode() || !drivers_present(&["ws", "py", "chromium"]) {
         return;
     }
     let _heavy = common::heavy_lock();
@@ -568,7 +547,7 @@ fn three_real_clients_concurrently_on_the_whole_catalogue() {
 /// time.
 #[test]
 fn verdicts_alone_equal_verdicts_concurrently() {
-    if !server_mode_available() || !drivers_present(&["ws", "py"]) {
+    if !common::assert_server_mode() || !drivers_present(&["ws", "py"]) {
         return;
     }
     let _heavy = common::heavy_lock();
@@ -652,7 +631,7 @@ fn verdicts_alone_equal_verdicts_concurrently() {
 /// the framing, ping and close cases as it does over version 13.
 #[test]
 fn a_version_8_client_is_served_like_a_version_13_one() {
-    if !server_mode_available() || !drivers_present(&["ws"]) {
+    if !common::assert_server_mode() || !drivers_present(&["ws"]) {
         return;
     }
     let out = tempfile::tempdir().expect("temp dir");

@@ -222,6 +222,27 @@ pub fn run_bounded(mut cmd: Command, timeout: Duration, what: &str) -> Outcome {
     }
 }
 
+/// Asserts that `wsspec list --cases PATTERN` lists cases, so a run of them cannot be
+/// silently empty; returns true so callers read as a guard.
+pub fn assert_listed(test: &str, pattern: &str) -> bool {
+    let out = wsspec(&["list", "--cases", pattern], Duration::from_secs(60));
+    assert!(
+        out.code() == Some(0) && out.stdout.lines().any(|l| !l.trim().is_empty()),
+        "{test}: `wsspec list --cases {pattern}` lists nothing"
+    );
+    true
+}
+
+/// Asserts that the binary has server mode (`wsspec server --help` succeeds); returns true
+/// so callers read as a guard.
+pub fn assert_server_mode() -> bool {
+    let mut cmd = Command::new(wsspec_bin());
+    cmd.args(["server", "--help"]);
+    let out = run_bounded(cmd, Duration::from_secs(30), "wsspec server --help");
+    assert!(out.status.success(), "`wsspec server --help` fails");
+    true
+}
+
 /// Runs `wsspec ARGS…` to completion, bounded by `timeout`.
 pub fn wsspec<S: AsRef<str>>(args: &[S], timeout: Duration) -> Outcome {
     let mut cmd = Command::new(wsspec_bin());
