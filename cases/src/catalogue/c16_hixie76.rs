@@ -65,6 +65,26 @@ fn echo_steps() -> (Vec<Step>, Vec<Event>) {
     )
 }
 
+/// Rows of (id, description, expectation, request) whose handshake the server accepts,
+/// then it echoes one text message and closes.
+fn echo_cases(sub: (&str, &str), rows: Vec<(&str, &str, &str, Request)>) -> Vec<Case> {
+    rows.into_iter()
+        .map(|(id, description, expectation, request)| {
+            let (steps, events) = echo_steps();
+            accepted(
+                id,
+                sub,
+                description,
+                expectation,
+                "draft-hixie-76 §5.2",
+                opening(request, Delivery::Whole),
+                steps,
+                events,
+            )
+        })
+        .collect()
+}
+
 /// A case whose handshake the server accepts, then these steps.
 #[allow(clippy::too_many_arguments)]
 fn accepted(
@@ -141,21 +161,7 @@ fn challenge() -> Vec<Case> {
             keyed(FAYE),
         ),
     ];
-    rows.into_iter()
-        .map(|(id, description, expectation, request)| {
-            let (steps, events) = echo_steps();
-            accepted(
-                id,
-                SUB,
-                description,
-                expectation,
-                "draft-hixie-76 §5.2",
-                opening(request, Delivery::Whole),
-                steps,
-                events,
-            )
-        })
-        .collect()
+    echo_cases(SUB, rows)
 }
 
 /// 16.2: when and how key3 arrives.
@@ -326,21 +332,7 @@ fn origin_location() -> Vec<Case> {
             Request::standard(Dialect::Hixie76).set("Origin", "https://{host}"),
         ),
     ];
-    rows.into_iter()
-        .map(|(id, description, expectation, request)| {
-            let (steps, events) = echo_steps();
-            accepted(
-                id,
-                SUB,
-                description,
-                expectation,
-                "draft-hixie-76 §5.2",
-                opening(request, Delivery::Whole),
-                steps,
-                events,
-            )
-        })
-        .collect()
+    echo_cases(SUB, rows)
 }
 
 /// 16.5: sentinel and length-prefixed frames.
