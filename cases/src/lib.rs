@@ -7,9 +7,11 @@
 #![warn(missing_docs)]
 
 pub mod catalogue;
+pub mod compression;
 pub mod model;
 pub mod pattern;
 
 pub use catalogue::{catalogue, select, CATEGORIES};
+pub use compression::{Compression, Corpus, DeflateAccept, Negotiation};
 pub use model::*;
 pub use pattern::Patterns;

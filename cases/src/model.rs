@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use crate::compression::{Compression, Corpus};
+
 /// The outcome vocabulary of the `behavior` verdict, spelled as Autobahn spells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub enum Verdict {
@@ -406,6 +408,42 @@ pub enum Step {
         /// Deadline for the echo.
         within_ms: u64,
     },
+    /// Like `AwaitEcho`, but the peer may instead refuse the message by closing with one of
+    /// the case's expected close codes (a size limit, 1009).
+    AwaitEchoOrRefusal {
+        /// Expected opcode of the echo.
+        opcode: u8,
+        /// Expected payload length.
+        len: usize,
+        /// Deadline for the echo or the close.
+        within_ms: u64,
+    },
+    /// Send a message compressed with the negotiated permessage-deflate context (RSV1 on
+    /// its first frame), in frames of at most `fragment_size` compressed octets (0: one).
+    /// Sent uncompressed when the extension was not agreed.
+    SendCompressed {
+        /// Text or binary opcode.
+        opcode: u8,
+        /// Message payload before compression.
+        payload: Payload,
+        /// Maximum compressed payload per frame, 0 for no fragmentation.
+        fragment_size: usize,
+    },
+    /// Autobahn's categories 12 and 13: `count` sequential round trips of compressed
+    /// messages, each the next `len` units of `corpus`, every echo compared, all within
+    /// `within_ms`.
+    CompressedEchoes {
+        /// The payload file.
+        corpus: Corpus,
+        /// Units (characters of a text file, octets of a binary one) per message.
+        len: usize,
+        /// Number of round trips.
+        count: u32,
+        /// Auto-fragmentation of the compressed payload, 0 for one frame.
+        fragment_size: usize,
+        /// Deadline for all round trips.
+        within_ms: u64,
+    },
 }
 
 /// An observed (or expected) event, as in Autobahn's `expected` and `received` lists.
@@ -537,6 +575,9 @@ pub enum VerdictRule {
     WrongCodeFailsBehavior,
     /// Both verdicts are INFORMATIONAL whatever happens (7.1.6, 7.13).
     Informational,
+    /// Either endpoint may start the close: the harness after a full echo, or the peer
+    /// refusing the message (`AwaitEchoOrRefusal`).
+    EitherEndpointCloses,
 }
 
 /// The protocol dialect of a connection: its opening handshake and its framing.
@@ -845,6 +886,9 @@ pub enum ServerAnswer {
     UnofferedSubprotocol,
     /// A `Sec-WebSocket-Extensions` the client did not offer.
     UnofferedExtension,
+    /// A permessage-deflate answer the client must refuse (RFC 7692 §7.1): this header
+    /// value, e.g. a window size out of range or a parameter the offer did not name.
+    BadDeflateAnswer(&'static str),
 }
 
 /// A top-level category of the catalogue.
@@ -896,6 +940,8 @@ pub struct Case {
     pub profile: Option<&'static str>,
     /// Server-mode only: the wrong answer wsspec gives the client's opening request.
     pub server_answer: Option<ServerAnswer>,
+    /// permessage-deflate set-up; `None` offers and accepts nothing.
+    pub compression: Option<Compression>,
 }
 
 impl Case {
@@ -916,6 +962,7 @@ impl Case {
             opening: Opening::default(),
             profile: None,
             server_answer: None,
+            compression: None,
         }
     }
 
@@ -931,9 +978,15 @@ impl Case {
 
     /// Whether this is a timing-judged (performance) case.
     pub fn is_performance(&self) -> bool {
-        self.steps
-            .iter()
-            .any(|s| matches!(s, Step::RoundTrips { .. } | Step::AwaitEcho { .. }))
+        self.steps.iter().any(|s| {
+            matches!(
+                s,
+                Step::RoundTrips { .. }
+                    | Step::AwaitEcho { .. }
+                    | Step::AwaitEchoOrRefusal { .. }
+                    | Step::CompressedEchoes { .. }
+            )
+        })
     }
 }
 

@@ -1,6 +1,8 @@
 //! Small helpers shared by the category tables.
 
-use crate::model::{opcode, Event, ExpectedClose, FrameSpec, Payload, Step};
+use crate::model::{
+    opcode, Dialect, Event, ExpectedClose, FrameSpec, Opening, Payload, Request, Step,
+};
 
 /// The short text most framing cases send.
 pub(crate) const HELLO: &str = "Hello, world!";
@@ -140,6 +142,26 @@ pub(crate) fn raw(bytes: Vec<u8>) -> Step {
     }
 }
 
+/// The standard RFC 6455 opening with this `Sec-WebSocket-Extensions` offer, placed before
+/// `Sec-WebSocket-Version` as Autobahn places it (its categories 12 and 13 send exactly this
+/// head, apart from the key, host and user agent).
+pub(crate) fn deflate_opening(offer: &str) -> Opening {
+    let mut request = Request::standard(Dialect::Rfc6455);
+    let at = request
+        .headers
+        .iter()
+        .position(|(n, _)| n.eq_ignore_ascii_case("Sec-WebSocket-Version"))
+        .unwrap_or(request.headers.len());
+    request.headers.insert(
+        at,
+        ("Sec-WebSocket-Extensions".to_string(), offer.to_string()),
+    );
+    Opening {
+        request: Some(request),
+        ..Opening::default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,5 +174,24 @@ mod tests {
         assert_eq!(long[..3], [0x80, 0x81, 0x00]);
         assert_eq!(long.len(), 3 + 128);
         assert_eq!(hixie_length_frame(0x80, b"")[..], [0x80, 0x00]);
+    }
+
+    #[test]
+    fn the_deflate_offer_goes_right_before_the_version() {
+        let r = deflate_opening("permessage-deflate").request();
+        let names: Vec<&str> = r.headers.iter().map(|(n, _)| n.as_str()).collect();
+        let at = names.len() - 2;
+        assert_eq!(
+            names[at..],
+            ["Sec-WebSocket-Extensions", "Sec-WebSocket-Version"]
+        );
+        assert_eq!(r.headers[at].1, "permessage-deflate");
+        assert_eq!(
+            names[..at],
+            Request::standard(Dialect::Rfc6455).headers[..at]
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .collect::<Vec<_>>()[..]
+        );
     }
 }

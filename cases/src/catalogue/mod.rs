@@ -14,6 +14,8 @@ mod c06_utf8;
 mod c07_close;
 mod c09_limits;
 mod c10_misc;
+mod c12_compression;
+mod c13_compression_params;
 mod c14_handshake;
 mod c15_hybi;
 mod c16_hixie76;
@@ -21,6 +23,7 @@ mod c17_hixie75;
 mod c18_browsers;
 mod c19_roles;
 mod c20_client_handshake;
+mod c21_deflate;
 mod common;
 
 /// The categories in catalogue order, with Autobahn's numbers and titles.
@@ -62,6 +65,14 @@ pub const CATEGORIES: &[Category] = &[
         title: "Misc",
     },
     Category {
+        number: 12,
+        title: "WebSocket Compression (different payloads)",
+    },
+    Category {
+        number: 13,
+        title: "WebSocket Compression (different parameters)",
+    },
+    Category {
         number: 14,
         title: "Opening Handshake",
     },
@@ -89,6 +100,10 @@ pub const CATEGORIES: &[Category] = &[
         number: 20,
         title: "Client Opening Handshake",
     },
+    Category {
+        number: 21,
+        title: "permessage-deflate (RFC 7692)",
+    },
 ];
 
 static CATALOGUE: LazyLock<Vec<Case>> = LazyLock::new(|| {
@@ -102,6 +117,8 @@ static CATALOGUE: LazyLock<Vec<Case>> = LazyLock::new(|| {
     all.extend(c07_close::cases());
     all.extend(c09_limits::cases());
     all.extend(c10_misc::cases());
+    all.extend(c12_compression::cases());
+    all.extend(c13_compression_params::cases());
     all.extend(c14_handshake::cases());
     all.extend(c15_hybi::cases());
     all.extend(c16_hixie76::cases());
@@ -109,6 +126,7 @@ static CATALOGUE: LazyLock<Vec<Case>> = LazyLock::new(|| {
     all.extend(c18_browsers::cases());
     all.extend(c19_roles::cases());
     all.extend(c20_client_handshake::cases());
+    all.extend(c21_deflate::cases());
     all.sort_by_key(Case::id_key);
     all
 });
@@ -214,6 +232,12 @@ impl CaseBuilder {
         self
     }
 
+    /// The permessage-deflate set-up (what the case needs agreed, the server-mode answers).
+    pub(crate) fn compression(mut self, compression: crate::compression::Compression) -> Self {
+        self.case.compression = Some(compression);
+        self
+    }
+
     /// Show the duration in reports.
     pub(crate) fn report_time(mut self) -> Self {
         self.case.report_time = true;
@@ -229,10 +253,12 @@ impl CaseBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compression::{Corpus, Negotiation};
     use crate::model::{
         ClosePayload, Delivery, Dialect, HandshakeExpect, Opening, Request, SplitAt,
     };
     use std::collections::HashSet;
+    use std::path::PathBuf;
 
     #[test]
     fn ids_are_unique_and_sorted() {
@@ -298,12 +324,15 @@ mod tests {
             "categories 1–10 mirror Autobahn's 301 cases"
         );
         for (n, lo, hi) in [
+            (12, 90, 90),
+            (13, 126, 126),
             (14, 30, 48),
             (15, 10, 15),
             (16, 20, 30),
             (17, 6, 10),
             (18, 9, 11),
             (19, 20, 30),
+            (21, 50, 70),
         ] {
             assert!((lo..=hi).contains(&count(n)), "category {n}: {}", count(n));
         }
@@ -315,8 +344,30 @@ mod tests {
             if c.category.number <= 10 {
                 assert_eq!(c.opening, Opening::default(), "{}", c.id);
                 assert!(c.profile.is_none(), "{}", c.id);
+                assert!(c.compression.is_none(), "{}", c.id);
                 continue;
             }
+            if matches!(c.category.number, 12 | 13) {
+                // Autobahn's compression categories keep its texts, offer permessage-deflate
+                // and run both ways; their rule is the whole RFC.
+                assert_eq!(c.spec, "RFC 7692", "{}", c.id);
+                assert!(c.subcategory.is_some(), "{}", c.id);
+                assert_eq!(
+                    c.compression.as_ref().map(|x| x.negotiation),
+                    Some(Negotiation::Required),
+                    "{}",
+                    c.id
+                );
+                assert!(!c.tests_clients_only(), "{}", c.id);
+                assert!(c.profile.is_none(), "{}", c.id);
+                continue;
+            }
+            assert_eq!(
+                c.compression.is_some(),
+                c.category.number == 21,
+                "{}: only the compression categories set up permessage-deflate",
+                c.id
+            );
             assert!(
                 c.spec.contains('§'),
                 "{} cites no section: {}",
@@ -328,10 +379,11 @@ mod tests {
                 "{}",
                 c.id
             );
+            let sub = c.subcategory.as_ref().map(|s| s.id.as_str());
             assert_eq!(
                 c.tests_clients_only(),
-                c.category.number == 20,
-                "{}: only category 20 answers the client wrongly",
+                c.category.number == 20 || sub == Some("21.5"),
+                "{}: only category 20 and 21.5 answer the client wrongly",
                 c.id
             );
             assert_eq!(
@@ -418,6 +470,274 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    /// Where the Autobahn reference material lives (as the harness's reference test finds it).
+    fn reference_dir() -> Option<PathBuf> {
+        let dir = std::env::var_os("WSSPEC_REFERENCE_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference")
+            });
+        dir.join("autobahn-cases.tsv").is_file().then_some(dir)
+    }
+
+    fn compression_cases() -> Vec<&'static Case> {
+        catalogue()
+            .iter()
+            .filter(|c| matches!(c.category.number, 12 | 13))
+            .collect()
+    }
+
+    #[test]
+    fn compression_cases_carry_autobahn_ids_and_texts() {
+        let Some(dir) = reference_dir() else {
+            eprintln!("reference material not found; set WSSPEC_REFERENCE_DIR to run this check");
+            return;
+        };
+        let tsv = std::fs::read_to_string(dir.join("autobahn-cases.tsv")).expect("tsv");
+        let rows: Vec<Vec<&str>> = tsv
+            .lines()
+            .skip(1)
+            .map(|l| l.split('\t').collect::<Vec<_>>())
+            .filter(|r| r[0].starts_with("12.") || r[0].starts_with("13."))
+            .collect();
+        let ours = compression_cases();
+        assert_eq!(
+            rows.len(),
+            216,
+            "the reference lists 216 cases in 12 and 13"
+        );
+        assert_eq!(ours.len(), rows.len());
+        for (c, r) in ours.iter().zip(&rows) {
+            let sub = c.subcategory.as_ref().expect("subcategory");
+            assert_eq!(
+                [
+                    c.id.clone(),
+                    c.description.clone(),
+                    format!("{} {}", c.category.number, c.category.title),
+                    format!("{} {}", sub.id, sub.title),
+                    c.expectation.clone(),
+                ],
+                [r[0], r[1], r[2], r[3], r[4]].map(str::to_string),
+                "{}",
+                c.id
+            );
+        }
+    }
+
+    /// The text after `needle` up to the first of `ends`.
+    fn between<'t>(text: &'t str, needle: &str, ends: &str) -> &'t str {
+        let at = text
+            .find(needle)
+            .map(|i| i + needle.len())
+            .unwrap_or(text.len());
+        let rest = &text[at..];
+        &rest[..rest.find(ends).unwrap_or(rest.len())]
+    }
+
+    /// Header lines of the `httpRequest` string of a reference report, unescaped.
+    fn reference_request(report: &str) -> Vec<(String, String)> {
+        let raw = between(report, "\"httpRequest\": \"", "\\r\\n\\r\\n\"");
+        raw.split("\\r\\n")
+            .skip(1)
+            .map(|line| {
+                let (n, v) = line.split_once(": ").expect("header line");
+                (n.to_string(), v.replace("\\\"", "\"").replace("\\/", "/"))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn compression_offers_match_the_reference_requests() {
+        let Some(dir) = reference_dir() else {
+            eprintln!("reference material not found; set WSSPEC_REFERENCE_DIR to run this check");
+            return;
+        };
+        let cases = compression_cases();
+        let mut checked = 0;
+        for first in cases
+            .iter()
+            .filter(|c| c.id.ends_with(".1") && c.id.len() <= 6)
+        {
+            let sub = &first.subcategory.as_ref().expect("subcategory").id;
+            // One request per subcategory: every case of it opens the same way.
+            for c in cases
+                .iter()
+                .filter(|c| c.subcategory.as_ref().map(|s| &s.id) == Some(sub))
+            {
+                assert_eq!(c.opening, first.opening, "{}", c.id);
+                assert_eq!(c.compression, first.compression, "{}", c.id);
+            }
+            let ours = first.opening.request();
+            for (set, agent) in [("ws", "node_ws"), ("websockets", "py_websockets")] {
+                let path = dir
+                    .join("autobahn-results")
+                    .join(set)
+                    .join(format!("{agent}_case_{}.json", first.id.replace('.', "_")));
+                let report = std::fs::read_to_string(&path)
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                let theirs = reference_request(&report);
+                let names = |h: &[(String, String)]| -> Vec<String> {
+                    h.iter().map(|(n, _)| n.clone()).collect()
+                };
+                assert_eq!(names(&ours.headers), names(&theirs), "{}", first.id);
+                // Every value that is not per connection (key, host, agent) is byte-identical.
+                for ((name, value), (_, reference)) in ours.headers.iter().zip(&theirs) {
+                    if !value.contains('{') {
+                        assert_eq!(value, reference, "{} {name}", first.id);
+                    }
+                }
+                assert_eq!(
+                    header(&ours, "Sec-WebSocket-Extensions"),
+                    [between(&report, "Sec-WebSocket-Extensions: ", "\\r\\n")],
+                    "{}",
+                    first.id
+                );
+                checked += 1;
+            }
+        }
+        assert_eq!(
+            checked,
+            2 * 12,
+            "12.1-12.5 and 13.1-13.7, against both references"
+        );
+    }
+
+    #[test]
+    fn compression_steps_say_what_the_texts_say() {
+        let number = |text: &str, before: &str| -> usize {
+            between(text, before, " ")
+                .trim_end_matches(['.', ','])
+                .parse()
+                .expect("number")
+        };
+        for c in compression_cases() {
+            let (corpus, len, count, fragment_size, within_ms) = match c.steps[..] {
+                [Step::CompressedEchoes {
+                    corpus,
+                    len,
+                    count,
+                    fragment_size,
+                    within_ms,
+                }] => (corpus, len, count, fragment_size, within_ms),
+                _ => panic!("{}: one CompressedEchoes step expected", c.id),
+            };
+            assert_eq!(count as usize, number(&c.description, "Send "), "{}", c.id);
+            assert_eq!(len, number(&c.description, "payload size "), "{}", c.id);
+            assert_eq!(
+                fragment_size,
+                number(&c.description, "auto-fragment to "),
+                "{}",
+                c.id
+            );
+            assert_eq!(
+                within_ms,
+                1000 * number(&c.expectation, "after ") as u64,
+                "{}",
+                c.id
+            );
+            let sub = c.subcategory.as_ref().expect("subcategory");
+            assert!(sub.title.starts_with(corpus.description()), "{}", c.id);
+            let nth: usize = sub.id[3..].parse().expect("subcategory number");
+            let want = if c.category.number == 12 {
+                Corpus::ALL[nth - 1]
+            } else {
+                Corpus::Json
+            };
+            assert_eq!(corpus, want, "{}", c.id);
+            assert_eq!(c.expected, Expected::none(), "{}", c.id);
+            assert_eq!(c.expected_close, ExpectedClose::normal(), "{}", c.id);
+            assert!(c.report_time && c.is_performance(), "{}", c.id);
+        }
+    }
+
+    /// Python's `[(True, 9), (False, 0)]`, parsed.
+    fn python_pairs(list: &str) -> Vec<(bool, u8)> {
+        list.trim_start_matches('[')
+            .trim_end_matches(']')
+            .split("), (")
+            .map(|pair| {
+                let (reset, bits) = pair
+                    .trim_matches(|ch| ch == '(' || ch == ')')
+                    .split_once(", ")
+                    .expect("pair");
+                (reset == "True", bits.parse().expect("bits"))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn category_13_answers_follow_the_subcategory_titles() {
+        for c in compression_cases() {
+            let accepts = &c.compression.as_ref().expect("compression").server_accepts;
+            if c.category.number == 12 {
+                assert_eq!(
+                    *accepts,
+                    [crate::compression::DeflateAccept::default()],
+                    "{}",
+                    c.id
+                );
+                continue;
+            }
+            let title = &c.subcategory.as_ref().expect("subcategory").title;
+            let wanted = python_pairs(between(
+                title,
+                "/ server accept (requestNoContextTakeover, requestMaxWindowBits): ",
+                "\n",
+            ));
+            let got: Vec<(bool, u8)> = accepts
+                .iter()
+                .map(|a| {
+                    (
+                        a.client_no_context_takeover,
+                        a.client_max_window_bits.unwrap_or(0),
+                    )
+                })
+                .collect();
+            assert_eq!(got, wanted, "{}", c.id);
+            // The offers the header carries are the ones the title lists.
+            let offers = python_pairs(between(
+                title,
+                "client offers (requestNoContextTakeover, requestMaxWindowBits): ",
+                " /",
+            ));
+            let r = c.opening.request();
+            let header = header(&r, "Sec-WebSocket-Extensions");
+            let elements: Vec<&str> = header[0].split(", ").collect();
+            assert_eq!(elements.len(), offers.len(), "{}", c.id);
+            for (e, (reset, bits)) in elements.iter().zip(offers) {
+                assert_eq!(e.contains("server_no_context_takeover"), reset, "{}", c.id);
+                assert_eq!(
+                    e.contains(&format!("server_max_window_bits={bits}")),
+                    bits > 0,
+                    "{}",
+                    c.id
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn deflate_offers_are_sent_exactly_where_the_extension_is_wanted() {
+        for c in catalogue()
+            .iter()
+            .filter(|c| matches!(c.category.number, 12 | 13 | 21))
+        {
+            let compression = c.compression.as_ref().expect("compression set");
+            let r = c.opening.request();
+            let offers = header(&r, "Sec-WebSocket-Extensions");
+            if c.tests_clients_only() || compression.server_accepts.is_empty() && offers.is_empty()
+            {
+                // Server mode only, or the case that offers nothing on purpose.
+                assert!(offers.is_empty(), "{}", c.id);
+                assert_eq!(compression.negotiation, Negotiation::Optional, "{}", c.id);
+                continue;
+            }
+            assert_eq!(offers.len(), 1, "{}: one extensions header", c.id);
+            assert!(offers[0].contains("permessage-deflate"), "{}", c.id);
+            assert_eq!(c.opening.expect, HandshakeExpect::Accept, "{}", c.id);
         }
     }
 
