@@ -1,6 +1,7 @@
 //! The wire codecs: frames (well-formed or not), masking, UTF-8, close payloads.
 
 pub mod close;
+pub mod deflate;
 pub mod deframer;
 pub mod frame;
 pub mod hixie;

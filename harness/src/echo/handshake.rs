@@ -3,6 +3,9 @@
 
 use base64::Engine as _;
 
+use wsspec_cases::DeflateAccept;
+
+use crate::codec::deflate::{self, Agreed, PmdParams, Side};
 use crate::codec::hixie::key_value;
 use crate::handshake::{accept_key, Head};
 
@@ -47,12 +50,39 @@ impl Rejection {
     }
 }
 
-/// The 101 response accepting a handshake whose key yields `accept`.
-pub fn switching_response(accept: &str) -> String {
+/// The 101 response accepting a handshake whose key yields `accept`, with a
+/// `Sec-WebSocket-Extensions` header when `extensions` is given.
+pub fn switching_response(accept: &str, extensions: Option<&str>) -> String {
+    let extensions = extensions
+        .map(|e| format!("Sec-WebSocket-Extensions: {e}\r\n"))
+        .unwrap_or_default();
     format!(
         "HTTP/1.1 101 Switching Protocols\r\nServer: {SERVER_NAME}\r\nUpgrade: websocket\r\n\
-         Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+         Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n{extensions}\r\n"
     )
+}
+
+/// The server's permessage-deflate answer to a hybi request: the first valid offer among
+/// all `Sec-WebSocket-Extensions` lines, accepted as Autobahn's default answer does
+/// (echoing its `server_*` parameters, asking nothing of the client). Invalid offers are
+/// declined (RFC 7692 §7), a malformed header declines them all; `None`: no extension.
+pub fn negotiate_deflate(head: &Head) -> Option<(PmdParams, Agreed)> {
+    let values: Vec<&str> = head
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("Sec-WebSocket-Extensions"))
+        .map(|(_, v)| v.as_str())
+        .collect();
+    if values.is_empty() {
+        return None;
+    }
+    let items = deflate::parse_extensions(&values.join(", ")).ok()?;
+    let offers: Vec<PmdParams> = items
+        .iter()
+        .filter(|i| i.name.eq_ignore_ascii_case(deflate::PERMESSAGE_DEFLATE))
+        .filter_map(|i| PmdParams::from_item(i, Side::Offer).ok())
+        .collect();
+    deflate::accept_offer(&offers, &[DeflateAccept::default()])
 }
 
 /// Whether an HTTP version string is `HTTP/1.1` or higher.
@@ -122,7 +152,7 @@ fn check_common(head: &Head) -> Result<(&str, &str), Rejection> {
 /// Check a hybi opening request (RFC 6455 §4.2.1, also versions 7 and 8 of hybi-07/-10,
 /// whose handshake differs only in naming the origin `Sec-WebSocket-Origin`, which is not
 /// checked); returns the `Sec-WebSocket-Accept` value on success. Extension and subprotocol
-/// offers are ignored: none is ever accepted.
+/// offers are not looked at here (see [`negotiate_deflate`]).
 pub fn check_request(head: &Head) -> Result<String, Rejection> {
     check_common(head)?;
     let key = match single(head, "Sec-WebSocket-Key") {
@@ -297,6 +327,52 @@ mod tests {
         assert_eq!(head.header("Sec-WebSocket-Version"), Some("13, 8, 7"));
         assert!(r.ends_with("\r\n\r\nx\n"));
         assert_eq!(head.header("Content-Length"), Some("2"));
+    }
+
+    fn answer(lines: &[&str]) -> Option<String> {
+        let extra: String = lines
+            .iter()
+            .map(|l| format!("Sec-WebSocket-Extensions: {l}\r\n"))
+            .collect();
+        let raw = GOOD.replace("Sec-WebSocket-Extensions: permessage-deflate\r\n", &extra);
+        negotiate_deflate(&parse_head(raw.as_bytes()).unwrap()).map(|(p, _)| p.render())
+    }
+
+    #[test]
+    fn the_first_valid_deflate_offer_is_accepted_as_offered() {
+        assert_eq!(answer(&[]), None);
+        assert_eq!(
+            answer(&["permessage-deflate"]).as_deref(),
+            Some("permessage-deflate")
+        );
+        assert_eq!(
+            answer(&[
+                "x-foo; a=1",
+                "PERMESSAGE-DEFLATE; server_max_window_bits=12"
+            ])
+            .as_deref(),
+            Some("permessage-deflate; server_max_window_bits=12")
+        );
+        assert_eq!(
+            answer(&["permessage-deflate; bogus, permessage-deflate; server_no_context_takeover"])
+                .as_deref(),
+            Some("permessage-deflate; server_no_context_takeover")
+        );
+        assert_eq!(answer(&["permessage-deflate; bogus"]), None);
+        assert_eq!(answer(&["permessage-deflate", "x-foo;"]), None);
+        let raw = GOOD.replace(
+            "permessage-deflate",
+            "permessage-deflate; server_max_window_bits=9; client_max_window_bits",
+        );
+        let (_, agreed) = negotiate_deflate(&parse_head(raw.as_bytes()).unwrap()).unwrap();
+        assert_eq!(agreed.sending(true), (9, false));
+        assert_eq!(agreed.receiving(true), (15, false));
+        assert!(
+            switching_response("x", Some("permessage-deflate")).ends_with(
+                "Sec-WebSocket-Accept: x\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n"
+            )
+        );
+        assert!(switching_response("x", None).ends_with("Sec-WebSocket-Accept: x\r\n\r\n"));
     }
 
     const HIXIE76: &str = "GET /demo HTTP/1.1\r\nHost: example.com\r\nConnection: Upgrade\r\n\

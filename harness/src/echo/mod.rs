@@ -1,9 +1,11 @@
 //! The reference echo server: a strict RFC 6455 server that `wsspec demo` runs the
 //! catalogue against. It echoes every message, pongs every ping at once (also in the middle
 //! of a fragmented message), fails fast on any violation with the matching close code, and
-//! accepts no extensions or subprotocols. It also speaks the older drafts, told apart by the
-//! request head: hybi-07/-10 (versions 7 and 8, RFC 6455 framing), hixie-76 and hixie-75
-//! (sentinel frames, text echoed).
+//! accepts no subprotocol and no extension but permessage-deflate (RFC 7692), with which it
+//! inflates compressed messages within its message limit and echoes every message
+//! compressed. It also speaks the older drafts, told apart by the request head: hybi-07/-10
+//! (versions 7 and 8, RFC 6455 framing), hixie-76 and hixie-75 (sentinel frames, text
+//! echoed).
 
 mod handshake;
 mod hixie;
@@ -19,7 +21,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::time::{timeout_at, Instant};
 
-pub use handshake::{accept_request, check_request, Rejection, Upgrade, SERVER_NAME};
+pub use handshake::{
+    accept_request, check_request, negotiate_deflate, Rejection, Upgrade, SERVER_NAME,
+};
 
 use crate::handshake::{head_len, parse_head, MAX_HEAD_LEN};
 
@@ -98,15 +102,24 @@ pub async fn serve_connection(mut stream: TcpStream, config: Arc<EchoConfig>) {
     let Some((head_end, end)) = read_head(&mut stream, &mut buf, &config).await else {
         return;
     };
-    let verdict = parse_head(&buf[..head_end])
-        .map_err(|_| Rejection {
-            status: 400,
-            reason: "malformed HTTP head",
-        })
-        .and_then(|head| accept_request(&head));
+    let head = parse_head(&buf[..head_end]).map_err(|_| Rejection {
+        status: 400,
+        reason: "malformed HTTP head",
+    });
+    let verdict = head.as_ref().map_err(|r| *r).and_then(accept_request);
+    let deflate = match (&verdict, &head) {
+        (Ok(Upgrade::Hybi { .. }), Ok(head)) => negotiate_deflate(head),
+        _ => None,
+    };
     let deadline = Instant::now() + config.handshake_timeout;
     let response = match &verdict {
-        Ok(Upgrade::Hybi { accept }) => handshake::switching_response(accept),
+        Ok(Upgrade::Hybi { accept }) => handshake::switching_response(
+            accept,
+            deflate
+                .as_ref()
+                .map(|(answer, _)| answer.render())
+                .as_deref(),
+        ),
         Ok(Upgrade::Hixie76 { head, .. } | Upgrade::Hixie75 { head }) => head.clone(),
         Err(rejection) => rejection.response(),
     };
@@ -120,7 +133,8 @@ pub async fn serve_connection(mut stream: TcpStream, config: Arc<EchoConfig>) {
     }
     match verdict {
         Ok(Upgrade::Hybi { .. }) => {
-            session::run(&mut stream, &mut buf, head_end, end, &config).await;
+            let agreed = deflate.map(|(_, agreed)| agreed);
+            session::run(&mut stream, &mut buf, head_end, end, &config, agreed).await;
         }
         Ok(Upgrade::Hixie76 { part1, part2, .. }) => {
             let Some((start, end)) =

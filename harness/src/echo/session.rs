@@ -1,4 +1,5 @@
-//! The frame loop of one connection after the handshake: echo, pong, close, fail.
+//! The frame loop of one connection after the handshake: echo, pong, close, fail; with
+//! permessage-deflate agreed, inflate what comes compressed and echo everything compressed.
 
 use std::time::Duration;
 
@@ -8,9 +9,10 @@ use tokio::time::{timeout, timeout_at, Instant};
 use wsspec_cases::{opcode, LengthForm};
 
 use super::EchoConfig;
+use crate::codec::deflate::{Agreed, Deflater, InflateError, Inflater};
 use crate::codec::{
-    check_header, encode_header, parse_close_payload, DataFrame, Deframer, MessageState, Piece,
-    Role, Violation,
+    check_header, encode_header, parse_close_payload, DataFrame, Deframer, FrameHeader,
+    MessageState, Piece, Role, Utf8Validator, Violation,
 };
 
 /// Size of the reusable read buffer.
@@ -32,6 +34,9 @@ const MAX_RESERVE: u64 = 64 * 1024 * 1024;
 /// Status code for closing an idle connection (§7.4.1 "going away").
 const GOING_AWAY: u16 = 1001;
 
+/// The RSV1 bit in `FrameHeader::rsv`: "Per-Message Compressed" (RFC 7692 §6).
+const RSV1: u8 = 0b100;
+
 /// The payload of the frame being read.
 #[derive(Debug, Clone, Copy)]
 enum Frame {
@@ -52,21 +57,55 @@ enum Action {
     Close(Vec<u8>),
 }
 
+/// permessage-deflate state of a connection that agreed it.
+struct Compression {
+    /// Inflates the client's messages (the client's window and context rules).
+    inflater: Inflater,
+    /// Compresses the echoes (the server's window and context rules).
+    deflater: Deflater,
+    /// The message being received came with RSV1 on its first frame.
+    compressed: bool,
+    /// UTF-8 state of a compressed text message's inflated octets (the message state
+    /// only sees octets of uncompressed ones).
+    utf8: Utf8Validator,
+    /// `HEADROOM` octets, then the compressed echo being sent.
+    zbuf: Vec<u8>,
+}
+
+impl Compression {
+    fn new(agreed: Agreed) -> Self {
+        let (bits, no_context_takeover) = agreed.receiving(true);
+        let inflater = Inflater::new(bits, no_context_takeover);
+        let (bits, no_context_takeover) = agreed.sending(true);
+        Compression {
+            inflater,
+            deflater: Deflater::new(bits, no_context_takeover),
+            compressed: false,
+            utf8: Utf8Validator::new(),
+            zbuf: vec![0; HEADROOM],
+        }
+    }
+}
+
 /// Protocol state of one connection; the read buffer lives outside so pieces can borrow it.
 struct Session {
     deframer: Deframer,
     message: MessageState,
     frame: Frame,
-    /// `HEADROOM` octets, then the payload of the message being received.
+    /// `HEADROOM` octets, then the payload of the message being received (inflated).
     msg: Vec<u8>,
     /// Payload of the control frame being received (at most 125 octets).
     ctrl: Vec<u8>,
     /// Small frames waiting to be written; flushed before every read.
     out: Vec<u8>,
+    /// Largest message accepted, inflated or not.
+    max_message: u64,
+    /// Present when permessage-deflate was agreed.
+    deflate: Option<Compression>,
 }
 
 impl Session {
-    fn new(max_message: u64) -> Self {
+    fn new(max_message: u64, agreed: Option<Agreed>) -> Self {
         Session {
             deframer: Deframer::new(),
             message: MessageState::new(Some(max_message)),
@@ -74,12 +113,28 @@ impl Session {
             msg: vec![0; HEADROOM],
             ctrl: Vec::with_capacity(125),
             out: Vec::with_capacity(4096),
+            max_message,
+            deflate: agreed.map(Compression::new),
         }
     }
 
     fn handle(&mut self, piece: Piece<'_>) -> Result<Option<Action>, Violation> {
         match piece {
             Piece::Header(h) => {
+                // RSV1 is the extension's only on the first frame of a data message (RFC
+                // 7692 §6.1); anywhere else check_header refuses it like any reserved bit.
+                let compressed = h.rsv & RSV1 != 0
+                    && self.deflate.is_some()
+                    && !h.is_control()
+                    && h.opcode != opcode::CONTINUATION;
+                let h = if compressed {
+                    FrameHeader {
+                        rsv: h.rsv & !RSV1,
+                        ..h
+                    }
+                } else {
+                    h
+                };
                 check_header(Role::Server, &h)?;
                 if h.is_control() {
                     self.frame = Frame::Control { opcode: h.opcode };
@@ -87,21 +142,59 @@ impl Session {
                 } else {
                     if let DataFrame::Start(_) = self.message.on_data_header(&h)? {
                         self.msg.truncate(HEADROOM);
+                        if let Some(d) = &mut self.deflate {
+                            d.compressed = compressed;
+                            d.utf8 = Utf8Validator::new();
+                        }
                     }
-                    // on_data_header bounded the message by max_message, and untouched
-                    // reserved pages cost nothing, so a frame is reserved at once (capped, in
-                    // case max_message is huge; failure just leaves growth to extend).
-                    let want = usize::try_from(h.len.min(MAX_RESERVE)).unwrap_or(0);
-                    let _ = self.msg.try_reserve(want);
+                    if !self.deflate.as_ref().is_some_and(|d| d.compressed) {
+                        // on_data_header bounded the message by max_message, and untouched
+                        // reserved pages cost nothing, so a frame is reserved at once
+                        // (capped, in case max_message is huge; failure just leaves growth to
+                        // extend). A compressed frame says nothing about the inflated size.
+                        let want = usize::try_from(h.len.min(MAX_RESERVE)).unwrap_or(0);
+                        let _ = self.msg.try_reserve(want);
+                    }
                     self.frame = Frame::Data { fin: h.fin };
                 }
                 Ok(None)
             }
             Piece::Payload { data, last } => match self.frame {
                 Frame::Data { fin } => {
-                    // Validating each piece as it lands is what makes UTF-8 errors fail fast.
-                    self.message.on_data(data)?;
-                    self.msg.extend_from_slice(data);
+                    match &mut self.deflate {
+                        Some(d) if d.compressed => {
+                            // The wire octets count only per frame (on_data_header); the
+                            // inflater holds the message to max_message as it inflates.
+                            let limit = self.max_message;
+                            let start = self.msg.len();
+                            let msg = &mut self.msg;
+                            let mut sink = |chunk: &[u8]| msg.extend_from_slice(chunk);
+                            let inflated = d.inflater.write(data, limit, &mut sink);
+                            let inflated = match inflated {
+                                Ok(()) if last && fin => {
+                                    d.inflater.finish(limit, &mut sink).map(|_| ())
+                                }
+                                other => other,
+                            };
+                            inflated.map_err(|e| match e {
+                                InflateError::TooBig(limit) => Violation::MessageTooBig(limit),
+                                InflateError::Corrupt => Violation::InvalidCompressedData,
+                            })?;
+                            if self.message.open_opcode() == Some(opcode::TEXT) {
+                                let utf8 = &mut d.utf8;
+                                let new = self.msg.get(start..).unwrap_or_default();
+                                utf8.feed(new).map_err(|_| Violation::InvalidUtf8)?;
+                                if last && fin {
+                                    utf8.finish().map_err(|_| Violation::InvalidUtf8)?;
+                                }
+                            }
+                        }
+                        _ => {
+                            // Validating each piece as it lands makes UTF-8 errors fail fast.
+                            self.message.on_data(data)?;
+                            self.msg.extend_from_slice(data);
+                        }
+                    }
                     if !last {
                         return Ok(None);
                     }
@@ -116,7 +209,7 @@ impl Session {
                     self.frame = Frame::None;
                     match op {
                         opcode::PING => {
-                            push_frame(&mut self.out, opcode::PONG, &self.ctrl);
+                            push_frame(&mut self.out, 0, opcode::PONG, &self.ctrl);
                             Ok(None)
                         }
                         opcode::CLOSE => {
@@ -133,58 +226,90 @@ impl Session {
         }
     }
 
-    /// Write the completed message back as one unmasked frame.
+    /// Write the completed message back as one unmasked frame, compressed (RSV1) when
+    /// permessage-deflate was agreed.
     async fn echo(&mut self, stream: &mut TcpStream, op: u8, limit: Duration) -> bool {
-        let len = self.msg.len() - HEADROOM;
-        if len <= SMALL_ECHO {
-            push_frame(&mut self.out, op, &self.msg[HEADROOM..]);
-            self.msg.truncate(HEADROOM);
-            return true;
-        }
-        let mut header = Vec::with_capacity(HEADROOM);
-        encode_header(
-            &mut header,
-            true,
-            0,
-            op,
-            None,
-            len as u64,
-            LengthForm::Minimal,
-        );
-        let ok = match HEADROOM.checked_sub(header.len()) {
-            Some(at) => {
-                self.msg[at..HEADROOM].copy_from_slice(&header);
-                self.flush(stream, limit).await && write(stream, &self.msg[at..], limit).await
+        let ok = match &mut self.deflate {
+            Some(d) => {
+                d.deflater.write(&self.msg[HEADROOM..], &mut d.zbuf);
+                d.deflater.finish(&mut d.zbuf);
+                let ok = send(stream, &mut self.out, &mut d.zbuf, RSV1, op, limit).await;
+                release(&mut d.zbuf);
+                ok
             }
-            None => {
-                self.out.extend_from_slice(&header);
-                self.flush(stream, limit).await && write(stream, &self.msg[HEADROOM..], limit).await
-            }
+            None => send(stream, &mut self.out, &mut self.msg, 0, op, limit).await,
         };
-        if self.msg.capacity() > KEEP_CAPACITY {
-            self.msg = vec![0; HEADROOM];
-        } else {
-            self.msg.truncate(HEADROOM);
-        }
+        release(&mut self.msg);
         ok
     }
 
     async fn flush(&mut self, stream: &mut TcpStream, limit: Duration) -> bool {
-        if self.out.is_empty() {
-            return true;
-        }
-        let ok = write(stream, &self.out, limit).await;
-        self.out.clear();
-        ok
+        flush(stream, &mut self.out, limit).await
     }
 }
 
+/// Send `HEADROOM` octets then payload in `buf` as one final frame: small ones join the
+/// pending output `out`, big ones get their header written in front and go out at once.
+async fn send(
+    stream: &mut TcpStream,
+    out: &mut Vec<u8>,
+    buf: &mut [u8],
+    rsv: u8,
+    op: u8,
+    limit: Duration,
+) -> bool {
+    let payload = buf.get(HEADROOM..).unwrap_or_default();
+    if payload.len() <= SMALL_ECHO {
+        push_frame(out, rsv, op, payload);
+        return true;
+    }
+    let mut header = Vec::with_capacity(HEADROOM);
+    encode_header(
+        &mut header,
+        true,
+        rsv,
+        op,
+        None,
+        payload.len() as u64,
+        LengthForm::Minimal,
+    );
+    match HEADROOM.checked_sub(header.len()) {
+        Some(at) => {
+            buf[at..HEADROOM].copy_from_slice(&header);
+            flush(stream, out, limit).await && write(stream, &buf[at..], limit).await
+        }
+        None => {
+            out.extend_from_slice(&header);
+            flush(stream, out, limit).await && write(stream, &buf[HEADROOM..], limit).await
+        }
+    }
+}
+
+/// Empty a message buffer down to its headroom, releasing it when it grew big.
+fn release(buf: &mut Vec<u8>) {
+    if buf.capacity() > KEEP_CAPACITY {
+        *buf = vec![0; HEADROOM];
+    } else {
+        buf.truncate(HEADROOM);
+    }
+}
+
+/// Write the pending small frames.
+async fn flush(stream: &mut TcpStream, out: &mut Vec<u8>, limit: Duration) -> bool {
+    if out.is_empty() {
+        return true;
+    }
+    let ok = write(stream, out, limit).await;
+    out.clear();
+    ok
+}
+
 /// Append an unmasked final frame.
-fn push_frame(out: &mut Vec<u8>, op: u8, payload: &[u8]) {
+fn push_frame(out: &mut Vec<u8>, rsv: u8, op: u8, payload: &[u8]) {
     encode_header(
         out,
         true,
-        0,
+        rsv,
         op,
         None,
         payload.len() as u64,
@@ -217,8 +342,9 @@ pub(super) async fn run(
     mut start: usize,
     mut end: usize,
     config: &EchoConfig,
+    agreed: Option<Agreed>,
 ) {
-    let mut s = Session::new(config.max_message);
+    let mut s = Session::new(config.max_message, agreed);
     let io_limit = config.idle_timeout;
     let close_payload = loop {
         let mut action = None;
@@ -260,7 +386,7 @@ pub(super) async fn run(
             Err(_) => break failure_payload(GOING_AWAY, "idle timeout"),
         }
     };
-    push_frame(&mut s.out, opcode::CLOSE, &close_payload);
+    push_frame(&mut s.out, 0, opcode::CLOSE, &close_payload);
     if s.flush(stream, config.close_timeout).await {
         close(stream, buf, config.close_timeout).await;
     }

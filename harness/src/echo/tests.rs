@@ -8,6 +8,7 @@ use tokio::net::{TcpListener, TcpStream};
 use wsspec_cases::{opcode, LengthForm};
 
 use super::{serve, EchoConfig, SERVER_NAME};
+use crate::codec::deflate::{Deflater, Inflater};
 use crate::codec::{apply_mask, encode_header, FrameHeader};
 use crate::handshake::{accept_key, head_len, parse_head, Head};
 
@@ -793,6 +794,307 @@ async fn hixie_frames_over_the_limit_close_tcp() {
         // A length prefix announcing 5000 octets is refused before they arrive.
         c.send(&[0x80, 0xa7, 0x08]).await;
         c.expect_eof().await;
+    })
+    .await;
+}
+
+// --- permessage-deflate (RFC 7692) -----------------------------------------------------
+
+/// RFC 7692 §7.2.3.1: "Hello" compressed.
+const HELLO_Z: [u8; 7] = [0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00];
+/// RFC 7692 §7.2.3.2: the second "Hello" with the window shared.
+const HELLO_AGAIN_Z: [u8; 5] = [0xf2, 0x00, 0x11, 0x00, 0x00];
+
+/// The full 101 answer to `request` with this `Sec-WebSocket-Extensions` line (if any).
+fn answer_with(extensions: Option<&str>) -> String {
+    let extensions = extensions
+        .map(|e| format!("Sec-WebSocket-Extensions: {e}\r\n"))
+        .unwrap_or_default();
+    format!(
+        "HTTP/1.1 101 Switching Protocols\r\nServer: {SERVER_NAME}\r\nUpgrade: websocket\r\n\
+         Connection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n{extensions}\r\n",
+        accept_key(KEY)
+    )
+}
+
+/// Open with these extension header lines; returns the client and the exact response head.
+async fn offer(addr: SocketAddr, lines: &[&str]) -> (Client, String) {
+    let extra: String = lines
+        .iter()
+        .map(|l| format!("Sec-WebSocket-Extensions: {l}\r\n"))
+        .collect();
+    let req = request(&format!("Connection: Upgrade\r\n{extra}"), "13");
+    let mut c = Client::raw(addr, req.as_bytes()).await;
+    let head = c.raw_head().await;
+    (c, head)
+}
+
+/// Autobahn's default offer, answered with plain `permessage-deflate`.
+async fn deflate_client(addr: SocketAddr) -> Client {
+    let (c, head) = offer(
+        addr,
+        &["permessage-deflate; client_no_context_takeover; client_max_window_bits"],
+    )
+    .await;
+    assert_eq!(head, answer_with(Some("permessage-deflate")));
+    c
+}
+
+fn inflate_one(inflater: &mut Inflater, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    inflater
+        .write(payload, u64::MAX, &mut |c: &[u8]| out.extend_from_slice(c))
+        .unwrap();
+    inflater
+        .finish(u64::MAX, &mut |c: &[u8]| out.extend_from_slice(c))
+        .unwrap();
+    out
+}
+
+#[tokio::test]
+async fn permessage_deflate_offers_get_exact_answers() {
+    bounded(async {
+        let addr = start(EchoConfig::default()).await;
+        for (lines, answer) in [
+            (
+                &["permessage-deflate; client_no_context_takeover; client_max_window_bits"][..],
+                "permessage-deflate",
+            ),
+            (&["permessage-deflate"], "permessage-deflate"),
+            (
+                &["permessage-deflate; server_max_window_bits=10; server_no_context_takeover"],
+                "permessage-deflate; server_no_context_takeover; server_max_window_bits=10",
+            ),
+            // Other extensions are skipped, lines are joined, the first valid offer wins.
+            (
+                &[
+                    "x-webkit-deflate-frame",
+                    "permessage-deflate; server_max_window_bits=\"9\", permessage-deflate",
+                ],
+                "permessage-deflate; server_max_window_bits=9",
+            ),
+            (
+                &["permessage-deflate; server_max_window_bits=7, permessage-deflate; client_max_window_bits"],
+                "permessage-deflate",
+            ),
+        ] {
+            let (_c, head) = offer(addr, lines).await;
+            assert_eq!(head, answer_with(Some(answer)), "{lines:?}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn invalid_permessage_deflate_offers_are_declined() {
+    bounded(async {
+        let addr = start(EchoConfig::default()).await;
+        for line in [
+            "permessage-deflate; foo",
+            "permessage-deflate; server_no_context_takeover; server_no_context_takeover",
+            "permessage-deflate; server_max_window_bits=16",
+            "permessage-deflate; client_max_window_bits=09",
+            "permessage-deflate; server_max_window_bits",
+            "permessage-deflate; client_no_context_takeover=1",
+            // A syntax error declines every offer of the header.
+            "permessage-deflate, permessage-deflate; ;",
+            "x-webkit-deflate-frame",
+        ] {
+            let (mut c, head) = offer(addr, &[line]).await;
+            assert_eq!(head, answer_with(None), "{line}");
+            // Without the extension RSV1 is just a reserved bit.
+            c.send(&masked(true, 4, opcode::TEXT, &HELLO_Z)).await;
+            c.expect_close(1002).await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn compressed_hello_is_echoed_compressed() {
+    bounded(async {
+        let addr = start(EchoConfig::default()).await;
+        let mut c = deflate_client(addr).await;
+        let mut inflater = Inflater::new(15, false);
+        c.send(&masked(true, 4, opcode::TEXT, &HELLO_Z)).await;
+        let (h, payload) = c.recv().await;
+        assert_eq!(
+            (h.fin, h.rsv, h.opcode, payload.as_slice()),
+            (true, 4, opcode::TEXT, &HELLO_Z[..])
+        );
+        assert_eq!(inflate_one(&mut inflater, &payload), b"Hello");
+        // The client's window is shared across messages (context takeover) and so is the
+        // server's: its second "Hello" refers back to the first.
+        c.send(&masked(true, 4, opcode::TEXT, &HELLO_AGAIN_Z)).await;
+        let (h, payload) = c.recv().await;
+        assert_eq!((h.rsv, h.opcode), (4, opcode::TEXT));
+        assert!(payload.len() < HELLO_Z.len(), "{payload:02x?}");
+        assert_eq!(inflate_one(&mut inflater, &payload), b"Hello");
+        // Uncompressed messages are echoed compressed too; a fragmented compressed one has
+        // RSV1 on its first frame only; an empty one is the single octet 00.
+        c.send(&masked(true, 0, opcode::BINARY, b"plain")).await;
+        let (h, payload) = c.recv().await;
+        assert_eq!((h.rsv, h.opcode), (4, opcode::BINARY));
+        assert_eq!(inflate_one(&mut inflater, &payload), b"plain");
+        let mut z = Deflater::new(15, true);
+        let frag = z.message(b"fragmented and compressed");
+        c.send(&masked(false, 4, opcode::TEXT, &frag[..3])).await;
+        c.send(&masked(true, 0, opcode::PING, b"mid")).await;
+        c.send(&masked(false, 0, opcode::CONTINUATION, &frag[3..5]))
+            .await;
+        c.send(&masked(true, 0, opcode::CONTINUATION, &frag[5..]))
+            .await;
+        let (h, payload) = c.recv().await;
+        assert_eq!(
+            (h.rsv, h.opcode, payload.as_slice()),
+            (0, opcode::PONG, &b"mid"[..])
+        );
+        let (h, payload) = c.recv().await;
+        assert_eq!((h.fin, h.rsv, h.opcode), (true, 4, opcode::TEXT));
+        assert_eq!(
+            inflate_one(&mut inflater, &payload),
+            b"fragmented and compressed"
+        );
+        c.send(&masked(true, 4, opcode::TEXT, &[0x00])).await;
+        let (h, payload) = c.recv().await;
+        assert_eq!((h.rsv, payload.as_slice()), (4, &[0x00][..]));
+        // The close handshake is as without the extension.
+        c.send(&masked(true, 0, opcode::CLOSE, &1000u16.to_be_bytes()))
+            .await;
+        c.expect_close(1000).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn server_no_context_takeover_and_window_bits_are_honoured() {
+    bounded(async {
+        let addr = start(EchoConfig::default()).await;
+        let (mut c, head) = offer(
+            addr,
+            &["permessage-deflate; server_no_context_takeover; server_max_window_bits=8"],
+        )
+        .await;
+        assert_eq!(
+            head,
+            answer_with(Some(
+                "permessage-deflate; server_no_context_takeover; server_max_window_bits=8"
+            ))
+        );
+        // Window 8: stored blocks only, and each message on its own.
+        let stored = [
+            0x00, 0x05, 0x00, 0xfa, 0xff, b'H', b'e', b'l', b'l', b'o', 0x00,
+        ];
+        for _ in 0..2 {
+            c.send(&masked(true, 4, opcode::TEXT, &HELLO_Z)).await;
+            let (h, payload) = c.recv().await;
+            assert_eq!((h.rsv, payload.as_slice()), (4, &stored[..]));
+        }
+        let (mut c, _) = offer(addr, &["permessage-deflate; server_no_context_takeover"]).await;
+        for _ in 0..2 {
+            c.send(&masked(true, 4, opcode::TEXT, &HELLO_Z)).await;
+            let (_, payload) = c.recv().await;
+            assert_eq!(payload, HELLO_Z);
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn large_compressed_messages_round_trip() {
+    bounded(async {
+        let addr = start(EchoConfig::default()).await;
+        let mut c = deflate_client(addr).await;
+        let mut client = Deflater::new(15, false);
+        let mut inflater = Inflater::new(15, false);
+        for len in [100_000usize, 3 << 20] {
+            let data: Vec<u8> = (0..len).map(|i| ((i / 7) % 251) as u8).collect();
+            c.send(&masked(true, 4, opcode::BINARY, &client.message(&data)))
+                .await;
+            let (h, payload) = c.recv().await;
+            assert_eq!((h.rsv, h.opcode), (4, opcode::BINARY));
+            assert!(
+                inflate_one(&mut inflater, &payload) == data,
+                "{len} octets differ"
+            );
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn rsv1_outside_a_first_data_frame_fails_with_1002() {
+    bounded(async {
+        let addr = start(EchoConfig::default()).await;
+        let mut c = deflate_client(addr).await;
+        c.send(&masked(true, 4, opcode::PING, b"")).await;
+        c.expect_close(1002).await;
+        let mut c = deflate_client(addr).await;
+        c.send(&masked(false, 4, opcode::TEXT, &HELLO_Z[..3])).await;
+        c.send(&masked(true, 4, opcode::CONTINUATION, &HELLO_Z[3..]))
+            .await;
+        c.expect_close(1002).await;
+        let mut c = deflate_client(addr).await;
+        c.send(&masked(true, 2, opcode::TEXT, &HELLO_Z)).await;
+        c.expect_close(1002).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn bad_compressed_data_fails_with_1007() {
+    bounded(async {
+        let addr = start(EchoConfig::default()).await;
+        let mut c = deflate_client(addr).await;
+        // BTYPE 11 is reserved.
+        c.send(&masked(true, 4, opcode::BINARY, &[0xff, 0xff]))
+            .await;
+        c.expect_close(1007).await;
+        // Inflates fine, but not to UTF-8.
+        let mut c = deflate_client(addr).await;
+        let z = Deflater::new(15, false).message(b"ok \xf4\x90\x80\x80");
+        c.send(&masked(true, 4, opcode::TEXT, &z)).await;
+        c.expect_close(1007).await;
+        // A text message cut inside a character.
+        let mut c = deflate_client(addr).await;
+        let z = Deflater::new(15, false).message(b"cut \xce");
+        c.send(&masked(true, 4, opcode::TEXT, &z)).await;
+        c.expect_close(1007).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_decompression_bomb_fails_with_1009() {
+    bounded(async {
+        let limit = 1 << 20;
+        let config = EchoConfig {
+            max_message: limit,
+            ..EchoConfig::default()
+        };
+        let addr = start(config).await;
+        let mut d = Deflater::new(15, false);
+        let mut bomb = Vec::new();
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..32 {
+            d.write(&zeros, &mut bomb);
+        }
+        d.finish(&mut bomb);
+        // Well under the limit on the wire, so only the inflated size can trip it.
+        assert!((bomb.len() as u64) < limit / 2, "{}", bomb.len());
+        let mut c = deflate_client(addr).await;
+        c.send(&masked(true, 4, opcode::BINARY, &bomb)).await;
+        c.expect_close(1009).await;
+        // The limit itself still passes.
+        let mut c = deflate_client(addr).await;
+        let exact = Deflater::new(15, false).message(&vec![0u8; limit as usize]);
+        c.send(&masked(true, 4, opcode::BINARY, &exact)).await;
+        let (h, payload) = c.recv().await;
+        assert_eq!((h.rsv, h.opcode), (4, opcode::BINARY));
+        assert_eq!(
+            inflate_one(&mut Inflater::new(15, false), &payload).len() as u64,
+            limit
+        );
     })
     .await;
 }
