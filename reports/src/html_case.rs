@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::html::{cut, escape, page, verdict_class, TOOL};
+use crate::json::python_float_repr;
 use crate::result::{CaseResult, WireRecord};
 
 /// Expected/observed event dumps are cut to this many characters.
@@ -63,6 +64,9 @@ pub fn render_case(r: &CaseResult) -> String {
     octet_table(&mut b, "Octets sent by chop size", &r.tx_octet_stats);
     frame_table(&mut b, "Frames received by opcode", &r.rx_frame_stats);
     frame_table(&mut b, "Frames sent by opcode", &r.tx_frame_stats);
+    if let Some(stats) = &r.traffic_stats {
+        traffic_table(&mut b, stats);
+    }
     wire_log(&mut b, r);
     let _ = writeln!(b, "<p>Written by {}.</p>", escape(TOOL));
     page(&format!("{} - case {}", r.agent, r.id), &b, None)
@@ -202,6 +206,78 @@ fn frame_table(b: &mut String, title: &str, stats: &BTreeMap<String, u64>) {
         b,
         "<tr class=\"total\"><td>Total</td><td class=\"num\">{count}</td></tr>\n</table>"
     );
+}
+
+/// What each `trafficStats` key counts.
+fn traffic_meaning(key: &str) -> &'static str {
+    match key {
+        "incomingCompressionRatio" => "WebSocket-level / app-level octets received",
+        "incomingOctetsAppLevel" => "message payload octets received, after decompression",
+        "incomingOctetsWebSocketLevel" => "frame payload octets received, as on the wire",
+        "incomingOctetsWireLevel" => "frame octets received, headers included",
+        "incomingWebSocketFrames" => "data frames received",
+        "incomingWebSocketMessages" => "messages received",
+        "incomingWebSocketOverhead" => {
+            "(wire-level - WebSocket-level) / WebSocket-level octets received"
+        }
+        "outgoingCompressionRatio" => "WebSocket-level / app-level octets sent",
+        "outgoingOctetsAppLevel" => "message payload octets sent, before compression",
+        "outgoingOctetsWebSocketLevel" => "frame payload octets sent, as on the wire",
+        "outgoingOctetsWireLevel" => "frame octets sent, headers included",
+        "outgoingWebSocketFrames" => "data frames sent",
+        "outgoingWebSocketMessages" => "messages sent",
+        "outgoingWebSocketOverhead" => {
+            "(wire-level - WebSocket-level) / WebSocket-level octets sent"
+        }
+        "preopenIncomingOctetsWireLevel" => "octets received during the opening handshake",
+        "preopenOutgoingOctetsWireLevel" => "octets sent during the opening handshake",
+        _ => "",
+    }
+}
+
+/// A `trafficStats` value as the JSON file spells it (`None` for null, as elsewhere here).
+fn traffic_value(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => "None".into(),
+        serde_json::Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+            (Some(u), _, _) => u.to_string(),
+            (None, Some(i), _) => i.to_string(),
+            (None, None, Some(f)) => python_float_repr(f),
+            _ => n.to_string(),
+        },
+        serde_json::Value::String(s) => s.clone(),
+        other => serde_json::to_string(other).unwrap_or_default(),
+    }
+}
+
+/// The compression counters and ratios (categories 12/13), keys sorted as in the JSON.
+fn traffic_table(b: &mut String, stats: &serde_json::Value) {
+    b.push_str(
+        "<h3>Traffic statistics</h3>\n<table class=\"traffic\">\n<tr><th>Key</th><th>Value</th><th>Meaning</th></tr>\n",
+    );
+    match stats.as_object() {
+        Some(obj) => {
+            let mut keys: Vec<&String> = obj.keys().collect();
+            keys.sort();
+            for key in keys {
+                let _ = writeln!(
+                    b,
+                    "<tr><td>{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+                    escape(key),
+                    escape(&traffic_value(&obj[key.as_str()])),
+                    traffic_meaning(key)
+                );
+            }
+        }
+        None => {
+            let _ = writeln!(
+                b,
+                "<tr><td colspan=\"3\" class=\"text\">{}</td></tr>",
+                escape(&traffic_value(stats))
+            );
+        }
+    }
+    b.push_str("</table>\n");
 }
 
 fn secs(d: f64) -> String {
@@ -374,6 +450,44 @@ mod tests {
         assert!(
             render_case(&r).contains("<div class=\"wl_drop_peer\">005 TCP DROPPED BY PEER</div>")
         );
+    }
+
+    #[test]
+    fn traffic_stats_are_shown_escaped() {
+        let mut r = sample_result("a");
+        assert!(!render_case(&r).contains("Traffic statistics"));
+        let counters = crate::TrafficCounters {
+            incoming_octets_app_level: 16000,
+            incoming_octets_websocket_level: 4688,
+            incoming_octets_wire_level: 6688,
+            incoming_websocket_frames: 1000,
+            incoming_websocket_messages: 1000,
+            preopen_incoming_octets_wire_level: 203,
+            preopen_outgoing_octets_wire_level: 340,
+            ..Default::default()
+        };
+        let mut stats = counters.to_value();
+        stats["<b>x</b>"] = serde_json::json!("<i>y</i>");
+        r.traffic_stats = Some(stats);
+        let html = render_case(&r);
+        let table = html
+            .split("<h3>Traffic statistics</h3>\n")
+            .nth(1)
+            .and_then(|s| s.split("</table>").next())
+            .unwrap();
+        for row in [
+            "<tr><td>&lt;b&gt;x&lt;/b&gt;</td><td class=\"num\">&lt;i&gt;y&lt;/i&gt;</td><td></td></tr>",
+            "<tr><td>incomingCompressionRatio</td><td class=\"num\">0.293</td><td>WebSocket-level / app-level octets received</td></tr>",
+            "<tr><td>incomingWebSocketOverhead</td><td class=\"num\">0.42662116040955633</td>",
+            "<tr><td>outgoingCompressionRatio</td><td class=\"num\">None</td>",
+            "<tr><td>preopenOutgoingOctetsWireLevel</td><td class=\"num\">340</td>",
+        ] {
+            assert!(table.contains(row), "{row} missing from {table}");
+        }
+        // Sorted like the JSON: the injected key sorts first, the preopen counters last.
+        assert!(table.find("&lt;b&gt;").unwrap() < table.find("incomingCompressionRatio").unwrap());
+        assert_eq!(table.matches("<tr>").count(), 1 + 17);
+        assert!(!html.contains("<b>x") && !html.contains("<i>y"));
     }
 
     #[test]

@@ -9,6 +9,11 @@ use crate::files::case_html_name;
 use crate::html::{close_class, escape, page, verdict_class, verdict_label, MISSING_CLASS, TOOL};
 use crate::index::Index;
 use crate::result::IndexEntry;
+use crate::traffic::CompressionRatios;
+
+/// Compression ratios by agent, then case id, for the cells of the cases that report them
+/// (`reportCompressionRatio`); `index.json` does not carry them, the per-case files do.
+pub type IndexRatios = BTreeMap<String, BTreeMap<String, CompressionRatios>>;
 
 /// Hides or shows the close-code cells; spanning cells shrink so the grid stays aligned.
 const TOGGLE_JS: &str =
@@ -25,8 +30,19 @@ const VERDICT_ORDER: [Verdict; 5] = [
 ];
 
 /// Render `index.html` for every agent in `index` over every case of `catalogue`
-/// (`generated` is the UTC time printed in the header).
+/// (`generated` is the UTC time printed in the header), without compression ratios.
 pub fn render_index(index: &Index, catalogue: &[Case], generated: &str) -> String {
+    render_index_with_ratios(index, catalogue, generated, &IndexRatios::new())
+}
+
+/// [`render_index`], with each case's ` [in/out]` compression ratios from `ratios` added
+/// to its verdict cell, as Autobahn shows them for categories 12 and 13.
+pub fn render_index_with_ratios(
+    index: &Index,
+    catalogue: &[Case],
+    generated: &str,
+    ratios: &IndexRatios,
+) -> String {
     let mut cases: Vec<&Case> = catalogue.iter().collect();
     cases.sort_by_key(|c| c.id_key());
     // BTreeMap keys: agents come out sorted by name.
@@ -44,8 +60,8 @@ pub fn render_index(index: &Index, catalogue: &[Case], generated: &str) -> Strin
     totals(&mut body, &agents, &cases);
     browsers(&mut body, &agents, &cases);
     body.push_str("<h2>Results</h2>\n<table id=\"agent_case_results\">\n");
-    matrix(&mut body, &agents, &cases);
-    others(&mut body, &agents, &cases);
+    matrix(&mut body, &agents, &cases, ratios);
+    others(&mut body, &agents, &cases, ratios);
     body.push_str("</table>\n");
     body.push_str(
         "<button id=\"toggle\" type=\"button\" onclick=\"toggleClose()\">Toggle close details</button>\n",
@@ -206,7 +222,12 @@ fn header_row(out: &mut String, title: &str, agents: &[(&String, &BTreeMap<Strin
     out.push_str("</tr>\n");
 }
 
-fn matrix(out: &mut String, agents: &[(&String, &BTreeMap<String, IndexEntry>)], cases: &[&Case]) {
+fn matrix(
+    out: &mut String,
+    agents: &[(&String, &BTreeMap<String, IndexEntry>)],
+    cases: &[&Case],
+    ratios: &IndexRatios,
+) {
     let width = 1 + 2 * agents.len();
     let mut category: Option<u32> = None;
     let mut subcategory: Option<&str> = None;
@@ -241,7 +262,11 @@ fn matrix(out: &mut String, agents: &[(&String, &BTreeMap<String, IndexEntry>)],
             escape(&case.id)
         );
         for (agent, entries) in agents {
-            cells(out, agent, &case.id, entries.get(&case.id), show_time);
+            let detail = Detail {
+                time: show_time,
+                ratios: ratio_of(ratios, agent, &case.id),
+            };
+            cells(out, agent, &case.id, entries.get(&case.id), detail);
         }
         out.push_str("</tr>\n");
     }
@@ -249,7 +274,12 @@ fn matrix(out: &mut String, agents: &[(&String, &BTreeMap<String, IndexEntry>)],
 
 /// Results whose ids the catalogue does not know (older runs, another tool's cases): shown
 /// rather than hidden, since the index keeps them.
-fn others(out: &mut String, agents: &[(&String, &BTreeMap<String, IndexEntry>)], cases: &[&Case]) {
+fn others(
+    out: &mut String,
+    agents: &[(&String, &BTreeMap<String, IndexEntry>)],
+    cases: &[&Case],
+    ratios: &IndexRatios,
+) {
     let known: BTreeSet<&str> = cases.iter().map(|c| c.id.as_str()).collect();
     let mut ids: Vec<&String> = agents
         .iter()
@@ -266,13 +296,46 @@ fn others(out: &mut String, agents: &[(&String, &BTreeMap<String, IndexEntry>)],
     for id in ids {
         let _ = write!(out, "<tr><td class=\"case_id\">Case {}</td>", escape(id));
         for (agent, entries) in agents {
-            cells(out, agent, id, entries.get(id), false);
+            let detail = Detail {
+                time: false,
+                ratios: ratio_of(ratios, agent, id),
+            };
+            cells(out, agent, id, entries.get(id), detail);
         }
         out.push_str("</tr>\n");
     }
 }
 
-fn cells(out: &mut String, agent: &str, id: &str, entry: Option<&IndexEntry>, show_time: bool) {
+/// What the verdict cell shows under the verdict.
+#[derive(Clone, Copy)]
+struct Detail {
+    /// The duration in ms.
+    time: bool,
+    /// The compression ratios, ` [in/out]`.
+    ratios: Option<CompressionRatios>,
+}
+
+fn ratio_of(ratios: &IndexRatios, agent: &str, id: &str) -> Option<CompressionRatios> {
+    ratios.get(agent).and_then(|m| m.get(id)).copied()
+}
+
+/// Autobahn's `case_duration` text: `N ms`, then ` [in/out]` when the case reports
+/// compression ratios; empty when neither applies.
+fn detail_text(entry: &IndexEntry, detail: Detail) -> String {
+    let mut text = String::new();
+    if detail.time {
+        let _ = write!(text, "{} ms", entry.duration);
+    }
+    if let Some(r) = detail.ratios {
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        text.push_str(&r.cell_text());
+    }
+    text
+}
+
+fn cells(out: &mut String, agent: &str, id: &str, entry: Option<&IndexEntry>, detail: Detail) {
     let Some(entry) = entry else {
         let _ = write!(
             out,
@@ -299,11 +362,12 @@ fn cells(out: &mut String, agent: &str, id: &str, entry: Option<&IndexEntry>, sh
         "<td class=\"{}\">{linked}",
         verdict_class(entry.behavior)
     );
-    if show_time {
+    let text = detail_text(entry, detail);
+    if !text.is_empty() {
         let _ = write!(
             out,
-            "<br><span class=\"case_duration\">{} ms</span>",
-            entry.duration
+            "<br><span class=\"case_duration\">{}</span>",
+            escape(&text)
         );
     }
     out.push_str("</td>");
@@ -455,6 +519,57 @@ mod snapshot_tests {
         assert!(!table.contains("1.1"), "only profile cases: {table}");
     }
 
+    fn timed(mut c: Case) -> Case {
+        c.report_time = true;
+        c
+    }
+
+    #[test]
+    fn ratio_cells_follow_autobahn() {
+        let cases = vec![
+            case("12.1.1", 12, "Compression", None),
+            timed(case("12.1.2", 12, "Compression", None)),
+            timed(case("12.1.3", 12, "Compression", None)),
+        ];
+        let entry = IndexEntry {
+            behavior: Verdict::Ok,
+            behavior_close: CloseVerdict::Ok,
+            duration: 375,
+            remote_close_code: Some(1000),
+            reportfile: String::new(),
+        };
+        let mut index = Index::new();
+        index.insert(
+            "a".into(),
+            cases
+                .iter()
+                .map(|c| (c.id.clone(), entry.clone()))
+                .collect(),
+        );
+        let r = CompressionRatios {
+            incoming: Some(0.293),
+            outgoing: None,
+        };
+        let ratios = IndexRatios::from([(
+            "a".to_string(),
+            BTreeMap::from([("12.1.1".to_string(), r), ("12.1.2".to_string(), r)]),
+        )]);
+        let html = render_index_with_ratios(&index, &cases, "t", &ratios);
+        // Ratios without the time, with it, and the time alone.
+        for cell in [
+            "<br><span class=\"case_duration\">[0.293/-]</span></td>",
+            "<br><span class=\"case_duration\">375 ms [0.293/-]</span></td>",
+            "<br><span class=\"case_duration\">375 ms</span></td>",
+        ] {
+            assert_eq!(html.matches(cell).count(), 1, "{cell}");
+        }
+        // Without ratios the page is as before.
+        assert_eq!(
+            render_index(&index, &cases, "t"),
+            render_index_with_ratios(&index, &cases, "t", &IndexRatios::new())
+        );
+    }
+
     fn case(id: &str, number: u32, title: &'static str, sub: Option<(&str, &str)>) -> Case {
         let mut c = Case::new(
             id,
@@ -476,6 +591,8 @@ mod snapshot_tests {
             case("1.2.1", 1, "Framing", Some(("1.2", "Binary"))),
             case("2.1", 2, "Pings/Pongs", None),
             case("9.1.1", 9, "Limits/Performance", Some(("9.1", "Big text"))),
+            timed(case("12.1.1", 12, "Compression", Some(("12.1", "Small")))),
+            timed(case("12.1.2", 12, "Compression", Some(("12.1", "Small")))),
         ];
         let e = |b, c, code, duration| IndexEntry {
             behavior: b,
@@ -504,17 +621,46 @@ mod snapshot_tests {
                     "9.1.1".into(),
                     e(Verdict::Ok, CloseVerdict::Ok, Some(1000), 42),
                 ),
+                (
+                    "12.1.1".into(),
+                    e(Verdict::Ok, CloseVerdict::Ok, Some(1000), 375),
+                ),
+                (
+                    "12.1.2".into(),
+                    e(Verdict::Failed, CloseVerdict::Ok, Some(1000), 60001),
+                ),
             ]),
         );
         index.insert(
             "Python/3.11 websockets".into(),
-            BTreeMap::from([(
-                "1.1.1".into(),
-                e(Verdict::Unimplemented, CloseVerdict::Unimplemented, None, 0),
-            )]),
+            BTreeMap::from([
+                (
+                    "1.1.1".into(),
+                    e(Verdict::Unimplemented, CloseVerdict::Unimplemented, None, 0),
+                ),
+                (
+                    "12.1.1".into(),
+                    e(Verdict::Unimplemented, CloseVerdict::Unimplemented, None, 3),
+                ),
+            ]),
         );
-        let html = render_index(&index, &cases, "2026-01-01T00:00:00.000Z")
-            .replace(TOOL, "wsspec VERSION");
+        let ratios = |incoming, outgoing| CompressionRatios { incoming, outgoing };
+        let all_ratios = IndexRatios::from([
+            (
+                "node-ws".to_string(),
+                BTreeMap::from([
+                    ("12.1.1".to_string(), ratios(Some(0.293), Some(0.9851875))),
+                    ("12.1.2".to_string(), ratios(None, Some(0.0625))),
+                ]),
+            ),
+            (
+                "Python/3.11 websockets".to_string(),
+                BTreeMap::from([("12.1.1".to_string(), ratios(Some(1.0), Some(1.0)))]),
+            ),
+        ]);
+        let html =
+            render_index_with_ratios(&index, &cases, "2026-01-01T00:00:00.000Z", &all_ratios)
+                .replace(TOOL, "wsspec VERSION");
         insta::assert_snapshot!(html);
     }
 }

@@ -20,6 +20,7 @@ pub mod json;
 pub mod report_dir;
 pub mod result;
 pub mod summary;
+pub mod traffic;
 
 #[cfg(test)]
 mod test_support;
@@ -33,3 +34,4 @@ pub use json::to_autobahn_json;
 pub use report_dir::ReportDir;
 pub use result::*;
 pub use summary::{markdown_summary, rows_for, summary_table};
+pub use traffic::{compression_ratio, websocket_overhead, CompressionRatios, TrafficCounters};

@@ -1,19 +1,23 @@
 //! The report directory the runner writes into, case by case and index after index.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::SystemTime;
+
+use serde_json::Value;
+use wsspec_cases::Verdict;
 
 use crate::clock::iso_utc;
 use crate::error::ReportError;
-use crate::files::{atomic_write, case_file_stem, read_bounded};
+use crate::files::{atomic_write, case_file_stem, case_json_name, read_bounded};
 use crate::html_case::render_case;
-use crate::html_index::render_index;
+use crate::html_index::{render_index_with_ratios, IndexRatios};
 use crate::index::{merge, parse_index, Index};
 use crate::json::to_json_for;
 use crate::result::{CaseResult, IndexEntry};
+use crate::traffic::CompressionRatios;
 
 /// Name of the summary data file.
 pub const INDEX_JSON: &str = "index.json";
@@ -21,6 +25,11 @@ pub const INDEX_JSON: &str = "index.json";
 pub const INDEX_HTML: &str = "index.html";
 /// An existing index.json larger than this is refused rather than read.
 pub const MAX_INDEX_BYTES: u64 = 64 * 1024 * 1024;
+/// A per-case JSON larger than this is not read back for its compression ratios.
+const MAX_CASE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Agent → case id → the ratios its index cell shows (`None`: the case reports none).
+type RatioCache = HashMap<String, HashMap<String, Option<CompressionRatios>>>;
 
 /// A flat, Autobahn-layout report directory.
 #[derive(Debug)]
@@ -28,6 +37,10 @@ pub struct ReportDir {
     path: PathBuf,
     /// Serializes the read-merge-write of index.json between tasks of this process.
     index_lock: Mutex<()>,
+    /// The compression ratios of the index cells. `index.json` does not hold them, so they
+    /// come from the results this process wrote, else from the per-case JSON files (each
+    /// read once).
+    ratios: Mutex<RatioCache>,
 }
 
 impl ReportDir {
@@ -51,6 +64,7 @@ impl ReportDir {
         Ok(ReportDir {
             path,
             index_lock: Mutex::new(()),
+            ratios: Mutex::new(RatioCache::new()),
         })
     }
 
@@ -70,6 +84,10 @@ impl ReportDir {
             &format!("{stem}.html"),
             render_case(result).as_bytes(),
         )?;
+        self.ratio_cache()
+            .entry(result.agent.clone())
+            .or_default()
+            .insert(result.id.clone(), result.compression_ratios());
         Ok(json_name)
     }
 
@@ -90,10 +108,12 @@ impl ReportDir {
         let mut index = self.read_index()?;
         merge(&mut index, agent, entries);
         let json = to_json_for(INDEX_JSON, &index)?;
-        let html = render_index(
+        let ratios = self.index_ratios(&index);
+        let html = render_index_with_ratios(
             &index,
             wsspec_cases::catalogue(),
             &iso_utc(SystemTime::now()),
+            &ratios,
         );
         atomic_write(&self.path, INDEX_JSON, json.as_bytes())?;
         atomic_write(&self.path, INDEX_HTML, html.as_bytes())
@@ -107,6 +127,71 @@ impl ReportDir {
             Some(bytes) => parse_index(&path, &bytes),
         }
     }
+
+    fn ratio_cache(&self) -> MutexGuard<'_, RatioCache> {
+        // A poisoned lock only means a writer panicked between whole insertions.
+        self.ratios.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The ratios of every cell of `index` that shows some.
+    fn index_ratios(&self, index: &Index) -> IndexRatios {
+        let mut cache = self.ratio_cache();
+        let mut out = IndexRatios::new();
+        for (agent, entries) in index {
+            let known = cache.entry(agent.clone()).or_default();
+            for (id, entry) in entries {
+                // An unimplemented cell shows the verdict alone.
+                if entry.behavior == Verdict::Unimplemented {
+                    continue;
+                }
+                let ratios = match known.get(id) {
+                    Some(cached) => *cached,
+                    None if may_report_ratios(id) => match self.read_ratios(agent, id) {
+                        Some(read) => *known.entry(id.clone()).or_insert(read),
+                        // Unreadable now; try again at the next write.
+                        None => None,
+                    },
+                    None => None,
+                };
+                if let Some(r) = ratios {
+                    out.entry(agent.clone()).or_default().insert(id.clone(), r);
+                }
+            }
+        }
+        out
+    }
+
+    /// A case's ratios from its JSON file (written by an earlier run): `None` when the
+    /// file cannot be read, `Some(None)` when it reports no ratios.
+    fn read_ratios(&self, agent: &str, id: &str) -> Option<Option<CompressionRatios>> {
+        // The name is rebuilt from agent and id (never `reportfile`, which the file says).
+        let name = case_json_name(agent, id).ok()?;
+        let bytes = read_bounded(&self.path.join(name), MAX_CASE_BYTES).ok()??;
+        let Ok(value) = serde_json::from_slice::<Value>(&bytes) else {
+            return Some(None);
+        };
+        let reports = value.get("reportCompressionRatio").and_then(Value::as_bool) == Some(true);
+        Some(
+            value
+                .get("trafficStats")
+                .filter(|_| reports)
+                .and_then(CompressionRatios::from_traffic_stats),
+        )
+    }
+}
+
+/// Whether the catalogue case `id` can carry compression ratios (a compression case, or one
+/// that reports its time as 12.x and 13.x do); only those files are read back.
+fn may_report_ratios(id: &str) -> bool {
+    static IDS: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    IDS.get_or_init(|| {
+        wsspec_cases::catalogue()
+            .iter()
+            .filter(|c| c.compression.is_some() || c.report_time)
+            .map(|c| c.id.as_str())
+            .collect()
+    })
+    .contains(id)
 }
 
 #[cfg(test)]
@@ -209,6 +294,59 @@ mod tests {
         assert_eq!(names(dir.path()), vec!["index.html", "index.json"]);
         let html = fs::read_to_string(dir.path().join(INDEX_HTML)).unwrap();
         assert!(html.contains(">a</td>") && html.contains(">b</td>"));
+    }
+
+    /// A result that reports compression ratios, under an id of the catalogue that reports
+    /// its time (whose file is read back by a later run).
+    fn compression_result(agent: &str, report: bool) -> CaseResult {
+        let mut r = sample_result(agent);
+        r.id = "9.1.1".into();
+        r.report_time = true;
+        r.report_compression_ratio = report;
+        r.traffic_stats = Some(
+            crate::TrafficCounters {
+                incoming_octets_app_level: 16000,
+                incoming_octets_websocket_level: 4688,
+                outgoing_octets_app_level: 16000,
+                outgoing_octets_websocket_level: 15763,
+                ..Default::default()
+            }
+            .to_value(),
+        );
+        r
+    }
+
+    fn write_one(dir: &ReportDir, r: &CaseResult) {
+        let file = dir.write_case(r).unwrap();
+        dir.write_index(
+            &r.agent,
+            &BTreeMap::from([(r.id.clone(), r.index_entry(file))]),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn index_cells_show_compression_ratios_across_runs() {
+        const CELL: &str = "ms [0.293/0.985]</span>";
+        let tmp = tempfile::tempdir().unwrap();
+        let html = || fs::read_to_string(tmp.path().join(INDEX_HTML)).unwrap();
+        let dir = ReportDir::create(tmp.path()).unwrap();
+        write_one(&dir, &compression_result("a", true));
+        assert_eq!(html().matches(CELL).count(), 1);
+        // The flag off: no ratios, even with trafficStats.
+        write_one(&dir, &compression_result("b", false));
+        assert_eq!(html().matches(CELL).count(), 1);
+
+        // A later run (another process) writing another agent reads them back from the
+        // per-case files, which index.json does not hold.
+        let later = ReportDir::create(tmp.path()).unwrap();
+        write_one(&later, &sample_result("c"));
+        assert_eq!(html().matches(CELL).count(), 1);
+        // And a result of this run replaces what the file said.
+        let mut rerun = compression_result("a", true);
+        rerun.traffic_stats = None;
+        write_one(&later, &rerun);
+        assert_eq!(html().matches(CELL).count(), 0);
     }
 
     #[test]

@@ -6,6 +6,8 @@ use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde::Serialize;
 use wsspec_cases::{CloseVerdict, Verdict};
 
+use crate::traffic::CompressionRatios;
+
 /// A received or expected event, already rendered the way Autobahn reports it
 /// (payloads cut to 64 characters, non-UTF-8 as `0x…` hex).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -311,7 +313,8 @@ pub struct CaseResult {
     pub rx_octet_stats: BTreeMap<String, u64>,
     /// UTC start time, ISO 8601 with milliseconds.
     pub started: String,
-    /// Compression statistics (categories 12/13 only).
+    /// Compression statistics (categories 12/13 only): build it with
+    /// [`TrafficCounters::to_value`](crate::TrafficCounters::to_value).
     #[serde(serialize_with = "sorted_keys")]
     pub traffic_stats: Option<serde_json::Value>,
     /// Sent frames per opcode.
@@ -360,6 +363,17 @@ impl CaseResult {
             remote_close_code: self.remote_close_code,
             reportfile,
         }
+    }
+
+    /// The ratios the index cell shows (Autobahn's ` [in/out]`): only when
+    /// `reportCompressionRatio` is set and `trafficStats` is an object.
+    pub fn compression_ratios(&self) -> Option<CompressionRatios> {
+        if !self.report_compression_ratio {
+            return None;
+        }
+        self.traffic_stats
+            .as_ref()
+            .and_then(CompressionRatios::from_traffic_stats)
     }
 }
 
