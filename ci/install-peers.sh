@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the real WebSocket peers and the browser that wsspec's integration tests use:
-#   ci/peers/node_modules   npm `ws`, `faye-websocket` + `websocket-driver`, and
+#   ci/peers/node_modules   npm `ws`, `faye-websocket` + `websocket-driver` +
+#                           `permessage-deflate` (faye's deflate extension), and
 #                           `playwright-core` (drives Debian chromium; it downloads no
 #                           browser of its own) (pinned by ci/peers/package-lock.json)
 #   ci/peers/.venv          PyPI `websockets` (pinned by ci/peers/requirements.txt)
@@ -44,6 +45,8 @@ node -e "const v=require('$peers/node_modules/ws/package.json').version; if (v!=
   || die "ci/peers/node_modules/ws is not 8.23.0"
 node -e "const v=require('$peers/node_modules/faye-websocket/package.json').version; if (v!=='0.11.4') { console.error('faye-websocket is '+v); process.exit(1) }" \
   || die "ci/peers/node_modules/faye-websocket is not 0.11.4"
+node -e "const v=require('$peers/node_modules/permessage-deflate/package.json').version; if (v!=='0.1.7') { console.error('permessage-deflate is '+v); process.exit(1) }" \
+  || die "ci/peers/node_modules/permessage-deflate is not 0.1.7"
 node -e "const v=require('$peers/node_modules/playwright-core/package.json').version; if (v!=='1.64.1') { console.error('playwright-core is '+v); process.exit(1) }" \
   || die "ci/peers/node_modules/playwright-core is not 1.64.1"
 

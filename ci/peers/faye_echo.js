@@ -1,6 +1,8 @@
 // Echo server on npm `faye-websocket` 0.11.4 (driver: `websocket-driver` 0.8.0) speaking
-// hixie-75, hixie-76 and RFC 6455 (version 13). No permessage-deflate.
-// Usage: node faye_echo.js PORT   (0 = ephemeral). Prints `LISTENING <port>` once listening.
+// hixie-75, hixie-76 and RFC 6455 (version 13). No permessage-deflate unless `--deflate`.
+// Usage: node faye_echo.js PORT [--deflate]   (0 = ephemeral). Prints `LISTENING <port>` once
+// listening. `--deflate` adds npm `permessage-deflate` 0.1.7 with its defaults
+// (faye's `extensions: [deflate]`) to RFC 6455 connections.
 //
 // faye-websocket 0.11 creates its driver with `driver.http(request, {maxLength, protocols})`
 // and never passes `allowDrafts`, so without help every request goes to the hybi driver and
@@ -40,6 +42,28 @@
 //   `Content-Type: text/plain`, `Content-Length: 32`, body `Unsupported WebSocket version: 8`
 //   (resp. 7), no `Sec-WebSocket-Version` header, then close.
 // - A plain HTTP GET gets this script's own `426 Upgrade Required`.
+// - Without `--deflate`, an offer of `permessage-deflate` is ignored: 101 without
+//   `Sec-WebSocket-Extensions`.
+//
+// With `--deflate` (same machine and day; version 13, answers to the offer alone, raw socket):
+// - `permessage-deflate; client_no_context_takeover; client_max_window_bits` (Autobahn's
+//   default offer): `Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover`
+//   (as npm `ws` answers). Masked `c1 87 …` carrying `f2 48 cd c9 c9 07 00` (RSV1, `Hello`
+//   deflated, tail removed) is echoed compressed: `c1 07 f2 48 cd c9 c9 07 00`.
+// - `permessage-deflate` alone: `permessage-deflate`, no parameters.
+// - `permessage-deflate; server_max_window_bits=8`: `permessage-deflate;
+//   server_max_window_bits=8`, and `Hello` still comes back as `c1 07 f2 48 cd c9 c9 07 00`.
+// - `permessage-deflate; client_max_window_bits=8`: `permessage-deflate;
+//   client_max_window_bits=8`.
+// - Invalid offers are declined, never refused (npm `ws` answers 400 to each): for
+//   `server_max_window_bits=7`, a parameter given twice (`client_no_context_takeover;
+//   client_no_context_takeover`, `server_max_window_bits=10; server_max_window_bits=10`),
+//   an unknown one (`x_foo`) and `server_no_context_takeover=1`, the 101 has no
+//   `Sec-WebSocket-Extensions`, so the connection runs uncompressed. With a valid offer after
+//   the invalid one (`permessage-deflate; server_max_window_bits=7, permessage-deflate`) it
+//   takes the valid one: `permessage-deflate`.
+// - `x-webkit-deflate-frame, permessage-deflate`: `permessage-deflate` (the unknown
+//   extension is skipped).
 'use strict';
 
 const http = require('http');
@@ -52,10 +76,22 @@ driver.http = function (request, options) {
 
 const WebSocket = require('faye-websocket');
 
-const port = Number.parseInt(process.argv[2] || '0', 10);
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  process.stderr.write(`faye_echo.js: bad port ${JSON.stringify(process.argv[2])}\n`);
+const args = process.argv.slice(2);
+const flags = args.filter((a) => a.startsWith('--'));
+const positional = args.filter((a) => !a.startsWith('--'));
+const unknown = flags.filter((f) => f !== '--deflate');
+if (unknown.length > 0 || positional.length > 1) {
+  process.stderr.write('usage: node faye_echo.js PORT [--deflate]\n');
   process.exit(2);
+}
+const port = Number.parseInt(positional[0] || '0', 10);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  process.stderr.write(`faye_echo.js: bad port ${JSON.stringify(positional[0])}\n`);
+  process.exit(2);
+}
+const options = { maxLength: 64 * 1024 * 1024 };
+if (flags.includes('--deflate')) {
+  options.extensions = [require('permessage-deflate')];
 }
 
 const server = http.createServer((req, res) => {
@@ -69,7 +105,7 @@ server.on('upgrade', (request, socket, body) => {
     socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
     return;
   }
-  const ws = new WebSocket(request, socket, body, [], { maxLength: 64 * 1024 * 1024 });
+  const ws = new WebSocket(request, socket, body, [], options);
   ws.on('error', () => {});
   ws.on('message', (event) => {
     // Text arrives as a string, binary as a Buffer; send() keeps the type.

@@ -2,7 +2,12 @@
 keep for `wstest -m fuzzingserver`): /getCaseCount, then /runCase?case=N&agent=A for every
 case (echoing each message with its type until the server closes), then /updateReports.
 
-Usage: python websockets_client.py BASE_WS_URL AGENT   Exits 0 once updateReports has closed.
+Usage: python websockets_client.py BASE_WS_URL AGENT [--deflate]
+--deflate offers permessage-deflate on the /runCase connections (websockets' default
+`compression="deflate"`, whose offer is `permessage-deflate; client_max_window_bits`);
+without it they offer nothing (`compression=None`), as before. /getCaseCount and
+/updateReports keep websockets' defaults, so they make that offer either way.
+Exits 0 once updateReports has closed; 2 on bad arguments.
 """
 
 import asyncio
@@ -13,14 +18,16 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import WebSocketException
 
 
-async def main(base, agent):
+async def main(base, agent, deflate):
     async with connect(f"{base}/getCaseCount") as ws:
         count = int(await ws.recv())
     a = quote(agent, safe="")
     for case in range(1, count + 1):
         try:
             async with connect(
-                f"{base}/runCase?case={case}&agent={a}", compression=None, max_size=None
+                f"{base}/runCase?case={case}&agent={a}",
+                compression="deflate" if deflate else None,
+                max_size=None,
             ) as ws:
                 async for msg in ws:
                     await ws.send(msg)
@@ -34,7 +41,9 @@ async def main(base, agent):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        print("usage: python websockets_client.py BASE_WS_URL AGENT", file=sys.stderr)
+    flags = [a for a in sys.argv[1:] if a.startswith("--")]
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    if len(args) != 2 or any(f != "--deflate" for f in flags):
+        print("usage: python websockets_client.py BASE_WS_URL AGENT [--deflate]", file=sys.stderr)
         sys.exit(2)
-    asyncio.run(main(sys.argv[1], sys.argv[2]))
+    asyncio.run(main(args[0], args[1], "--deflate" in flags))

@@ -1,25 +1,34 @@
 // Autobahn fuzzingserver client driver on npm `ws` (the convention libraries keep for
 // `wstest -m fuzzingserver`): /getCaseCount, then /runCase?case=N&agent=A for every case
 // (echoing each message with its type until the server closes), then /updateReports.
-// Usage: node ws_client.js BASE_WS_URL AGENT [VERSION]   e.g. node ws_client.js ws://127.0.0.1:9001 node-ws
-// Exits 0 once updateReports has closed; 1 on a driver error.
+// Usage: node ws_client.js BASE_WS_URL AGENT [VERSION] [--deflate]
+//   e.g. node ws_client.js ws://127.0.0.1:9001 node-ws
+// VERSION picks the protocol version (8 = hybi-10, 13 = RFC 6455, the default).
+// --deflate offers permessage-deflate (`perMessageDeflate: true`, ws's default offer
+// `permessage-deflate; client_max_window_bits`) on the /runCase connections; without it
+// nothing is offered, as before.
+// Exits 0 once updateReports has closed; 1 on a driver error; 2 on bad arguments.
 'use strict';
 
 const WebSocket = require('ws');
 
-const [base, agent, version] = process.argv.slice(2);
-if (!base || !agent) {
-  process.stderr.write('usage: node ws_client.js BASE_WS_URL AGENT\n');
+const args = process.argv.slice(2);
+const flags = args.filter((a) => a.startsWith('--'));
+const [base, agent, version, ...extra] = args.filter((a) => !a.startsWith('--'));
+if (!base || !agent || extra.length > 0 || flags.some((f) => f !== '--deflate')) {
+  process.stderr.write('usage: node ws_client.js BASE_WS_URL AGENT [VERSION] [--deflate]\n');
   process.exit(2);
 }
-// An optional third argument picks the protocol version (8 = hybi-10, 13 = RFC 6455).
-const opts = { perMessageDeflate: false, protocolVersion: Number(version || 13) };
+const protocolVersion = Number(version || 13);
+// Control connections (/getCaseCount, /updateReports) never offer compression.
+const opts = { perMessageDeflate: false, protocolVersion };
+const caseOpts = { ...opts, perMessageDeflate: flags.includes('--deflate') };
 
 // Opens `path`, calls `onMessage(ws, data, isBinary)` per message, resolves on close. A
 // refused opening handshake rejects, unless `refusalEndsCase` (a case may test exactly that).
-function connect(path, onMessage, refusalEndsCase = false) {
+function connect(path, onMessage, refusalEndsCase = false, options = opts) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${base}${path}`, opts);
+    const ws = new WebSocket(`${base}${path}`, options);
     ws.on('message', (data, isBinary) => onMessage(ws, data, isBinary));
     // Errors (bad frames or handshakes from the fuzzing server) end in `close`.
     ws.on('error', () => {});
@@ -43,7 +52,7 @@ async function main() {
   for (let i = 1; i <= count; i++) {
     await connect(`/runCase?case=${i}&agent=${a}`, (ws, data, isBinary) => {
       ws.send(data, { binary: isBinary });
-    }, true);
+    }, true, caseOpts);
   }
   await connect(`/updateReports?agent=${a}`, () => {});
   process.stdout.write(`ws_client.js: ran ${count} cases as ${agent}\n`);
