@@ -1,4 +1,4 @@
-//! The catalogue reproduces Autobahn|Testsuite's categories 1–7, 9 and 10 exactly.
+//! The catalogue reproduces Autobahn|Testsuite's categories 1–7, 9, 10, 12 and 13 exactly.
 //!
 //! For every case the reference report `ws/node_ws_case_<id>.json` (Autobahn 25.10.1 against
 //! node `ws`) is the specification: its `expected`, `expectedClose` and wire log. The same
@@ -6,7 +6,10 @@
 //!
 //! 1. `expected` rendered as Autobahn renders events equals the reference dict;
 //! 2. `expectedClose` equals (closeCode, closedByMe, requireClean, closedByWrongEndpointIsFatal);
-//! 3. the TF/KL/TI/CT rows the steps produce equal the reference rows the case itself wrote.
+//! 3. the TF/KL/TI/CT rows the steps produce equal the reference rows the case itself wrote;
+//! 4. the opening request has the reference's header lines in the reference's order, with the
+//!    same values wherever a value is not per connection (key, host, user agent): for 12 and
+//!    13 that is the exact `Sec-WebSocket-Extensions` offer.
 //!
 //! Telling the case's rows from the engine's: the step rows must appear in the reference in
 //! order; every other reference row must be a frame the engine sends on its own, and only
@@ -16,7 +19,9 @@
 //! extra step therefore cannot hide behind an engine row.
 //!
 //! Performance cases switch the wire log off while sending, so their data frames are checked
-//! against the report's `txFrameStats`/`txOctetStats` instead. `Step::SendRaw` (hand-built
+//! against the report's `txFrameStats`/`txOctetStats` instead. The compressed echoes of 12 and
+//! 13 depend on the compressor's output, so there only the message count (first frames by
+//! opcode, no continuation without auto-fragmentation) and the final close are compared. `Step::SendRaw` (hand-built
 //! frames of 6.4.3/6.4.4) is checked against the TO rows that belong to no TF row, after
 //! unmasking both sides. TO rows are otherwise ignored: Autobahn queues chopped and
 //! synchronous writes, so their TO rows land after later TF/KL/TI rows.
@@ -251,9 +256,9 @@ fn step_rows(case: &Case) -> Vec<Row> {
             Step::CloseAfter(ms) => rows.push(Row::CloseAfter(*ms)),
             Step::Wait { ms, tag } => rows.push(Row::Later(*ms, tag.map(str::to_string))),
             // Autobahn's `closeAfter(WAITSECS)` is the deadline of the echo.
-            Step::AwaitEcho { within_ms, .. } | Step::RoundTrips { within_ms, .. } => {
-                rows.push(Row::CloseAfter(*within_ms))
-            }
+            Step::AwaitEcho { within_ms, .. }
+            | Step::RoundTrips { within_ms, .. }
+            | Step::CompressedEchoes { within_ms, .. } => rows.push(Row::CloseAfter(*within_ms)),
             _ => {}
         }
         if !case.is_performance() {
@@ -409,9 +414,89 @@ fn check_raw(case: &Case, wirelog: &[Value], problems: &mut Vec<String>) {
     }
 }
 
+fn stats_map(v: &Value) -> BTreeMap<String, u64> {
+    v.as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, n)| (k.clone(), n.as_u64().unwrap_or(0)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// 12 and 13: one first frame per message, continuations only with auto-fragmentation, and
+/// the final close.
+fn check_compressed_stats(case: &Case, report: &Value, problems: &mut Vec<String>) {
+    let mut want: BTreeMap<String, u64> = BTreeMap::new();
+    let mut fragmented = false;
+    for step in &case.steps {
+        if let Step::CompressedEchoes {
+            corpus,
+            count,
+            fragment_size,
+            ..
+        } = step
+        {
+            let op = if corpus.is_binary() { "2" } else { "1" };
+            *want.entry(op.to_string()).or_default() += u64::from(*count);
+            fragmented |= *fragment_size > 0;
+        }
+    }
+    want.insert("8".to_string(), 1);
+    let mut theirs = stats_map(&report["txFrameStats"]);
+    let continuations = theirs.remove("0").unwrap_or(0);
+    // Auto-fragmentation splits the compressed payload, which may fit one frame anyway.
+    if theirs != want || (continuations > 0 && !fragmented) {
+        problems.push(format!(
+            "{}: compressed tx frames differ: ours {want:?} (fragmented {fragmented}), \
+             reference {}",
+            case.id, report["txFrameStats"]
+        ));
+    }
+}
+
+/// The opening request against the reference `httpRequest` (see the module docs).
+fn check_request(case: &Case, report: &Value, problems: &mut Vec<String>) {
+    let theirs: Vec<(String, String)> = report["httpRequest"]
+        .as_str()
+        .unwrap_or("")
+        .split("\r\n")
+        .skip(1)
+        .filter(|l| !l.is_empty())
+        .filter_map(|l| l.split_once(": "))
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+    let ours = case.opening.request().headers;
+    let names = |h: &[(String, String)]| h.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    if names(&ours) != names(&theirs) {
+        problems.push(format!(
+            "{}: request headers {:?} but the reference has {:?}",
+            case.id,
+            names(&ours),
+            names(&theirs)
+        ));
+        return;
+    }
+    for ((name, value), (_, reference)) in ours.iter().zip(&theirs) {
+        if !value.contains('{') && value != reference {
+            problems.push(format!(
+                "{}: {name}: {value:?} but the reference sends {reference:?}",
+                case.id
+            ));
+        }
+    }
+}
+
 /// Performance cases: frames by opcode and TCP writes by size, from `txFrameStats` and
 /// `txOctetStats` (less the handshake write), including the engine's final close.
 fn check_stats(case: &Case, report: &Value, problems: &mut Vec<String>) {
+    if case
+        .steps
+        .iter()
+        .any(|s| matches!(s, Step::CompressedEchoes { .. }))
+    {
+        return check_compressed_stats(case, report, problems);
+    }
     let mut frames: BTreeMap<String, u64> = BTreeMap::new();
     let mut writes: BTreeMap<String, u64> = BTreeMap::new();
     let mut all: Vec<FrameSpec> = case.steps.iter().flat_map(step_frames).collect();
@@ -437,15 +522,7 @@ fn check_stats(case: &Case, report: &Value, problems: &mut Vec<String>) {
             }
         }
     }
-    let stats = |v: &Value| -> BTreeMap<String, u64> {
-        v.as_object()
-            .map(|o| {
-                o.iter()
-                    .map(|(k, n)| (k.clone(), n.as_u64().unwrap_or(0)))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+    let stats = stats_map;
     let mut ref_writes = stats(&report["txOctetStats"]);
     let handshake = report["wirelog"][0][1][0].as_u64().unwrap_or(0).to_string();
     if let Some(n) = ref_writes.get_mut(&handshake) {
@@ -506,6 +583,7 @@ fn check_case(case: &Case, report: &Value, problems: &mut Vec<String>) {
     if case.report_time != report["reportTime"].as_bool().unwrap_or(false) {
         problems.push(format!("{}: reportTime differs", case.id));
     }
+    check_request(case, report, problems);
     let wirelog = report["wirelog"].as_array().cloned().unwrap_or_default();
     check_rows(case, &wirelog, problems);
     check_raw(case, &wirelog, problems);
@@ -528,20 +606,28 @@ fn catalogue_matches_autobahn_reference() {
         .filter(|id| {
             matches!(
                 id.split('.').next(),
-                Some("1" | "2" | "3" | "4" | "5" | "6" | "7" | "9" | "10")
+                Some("1" | "2" | "3" | "4" | "5" | "6" | "7" | "9" | "10" | "12" | "13")
             )
         })
         .map(str::to_string)
         .collect();
-    // Categories 14 and up are wsspec's own; only 1–10 mirror Autobahn.
-    let autobahn = || catalogue().iter().filter(|c| c.category.number <= 10);
+    // Categories 14 and up are wsspec's own; 1–10, 12 and 13 mirror Autobahn.
+    let autobahn = || {
+        catalogue()
+            .iter()
+            .filter(|c| c.category.number <= 10 || matches!(c.category.number, 12 | 13))
+    };
     let mut have: Vec<String> = autobahn().map(|c| c.id.clone()).collect();
-    assert_eq!(have.len(), 301, "the catalogue must hold 301 cases");
+    assert_eq!(
+        have.len(),
+        301 + 216,
+        "the catalogue must hold 517 Autobahn cases"
+    );
     want.sort();
     have.sort();
     assert_eq!(
         have, want,
-        "catalogue ids differ from Autobahn's categories 1–7, 9, 10"
+        "catalogue ids differ from Autobahn's categories 1–7, 9, 10, 12, 13"
     );
 
     // node `ws` is the reference; PyPI `websockets` reacts differently (other engine replies,

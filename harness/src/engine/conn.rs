@@ -9,17 +9,26 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::time::Instant;
-use wsspec_cases::{opcode, Case, ClosePayload, Dialect, Event, FrameSpec, Mask, Payload, Step};
+use wsspec_cases::{
+    opcode, Case, ClosePayload, Corpus, Dialect, Event, FrameSpec, Mask, Negotiation, Payload, Step,
+};
 use wsspec_reports::{hex, render_octets, render_payload, WireRecord};
 
 use super::judge::Observed;
 use super::outbox::{Item, Outbox, PayloadSlice};
 use super::Limits;
+use crate::codec::deflate::{Agreed, Deflater, InflateError, Inflater};
 use crate::codec::hixie::{HixieDeframer, HixieFrame};
 use crate::codec::{
     check_header, encode_header, parse_close_payload, DataFrame, Deframer, FrameHeader,
     MessageState, Piece, Role, Violation,
 };
+
+/// Octets of a payload compressed per call, so a huge repeated payload never exists in full.
+const COMPRESS_SLICE: usize = 1 << 20;
+
+/// Autobahn's text when every round trip completed.
+const ALL_ECHOED: &str = "Ok, received all echo'ed messages in time.";
 
 /// Size of one socket read.
 const READ_SIZE: usize = 64 * 1024;
@@ -41,22 +50,72 @@ enum WsState {
 
 /// A timing-judged step in progress.
 #[derive(Debug)]
-enum Perf {
-    /// Waiting for one echo of the last message sent.
-    Echo {
-        opcode: u8,
-        payload: Arc<Payload>,
-        deadline: Instant,
-        secs: u64,
-    },
-    /// Sequential round trips.
-    RoundTrips {
-        opcode: u8,
-        payload: Arc<Payload>,
+struct Perf {
+    /// Opcode every echo must have.
+    opcode: u8,
+    /// The payload the next echo must equal.
+    expected: Arc<Payload>,
+    /// When the step fails.
+    deadline: Instant,
+    /// The deadline in seconds, for the report text.
+    secs: u64,
+    /// What kind of step.
+    kind: PerfKind,
+}
+
+/// The timing-judged steps.
+#[derive(Debug)]
+enum PerfKind {
+    /// One echo; with `refusal_ok` a close with an expected code passes too.
+    Echo { refusal_ok: bool },
+    /// Sequential round trips of the same payload.
+    RoundTrips { left: u32 },
+    /// Autobahn's categories 12 and 13: round trips of successive slices of a file, each
+    /// compressed.
+    Corpus {
+        corpus: Corpus,
+        len: usize,
+        next: usize,
         left: u32,
-        deadline: Instant,
-        secs: u64,
+        fragment_size: usize,
     },
+}
+
+impl Perf {
+    /// Autobahn's text when the step did not complete.
+    fn unfinished(&self) -> String {
+        match self.kind {
+            PerfKind::Echo { .. } => {
+                format!("Did not receive message within {} seconds.", self.secs)
+            }
+            _ => format!("Case did not finish within {} seconds.", self.secs),
+        }
+    }
+}
+
+/// Octet, frame and message counts of the data traffic (Autobahn's `trafficStats`).
+#[derive(Debug, Clone, Default)]
+pub struct Traffic {
+    /// Received, by direction: application octets (inflated), payload octets on the wire,
+    /// frame octets with headers, data frames, messages.
+    pub incoming: TrafficDirection,
+    /// Sent, same counters.
+    pub outgoing: TrafficDirection,
+}
+
+/// The counters of one direction.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TrafficDirection {
+    /// Message octets before compression.
+    pub app: u64,
+    /// Frame payload octets.
+    pub websocket: u64,
+    /// Frame octets including headers.
+    pub wire: u64,
+    /// Data frames.
+    pub frames: u64,
+    /// Messages.
+    pub messages: u64,
 }
 
 /// The message being received in performance mode, compared as it streams in.
@@ -64,59 +123,6 @@ enum Perf {
 struct StreamCompare {
     offset: usize,
     mismatch: bool,
-}
-
-/// permessage-deflate (RFC 7692) as negotiated: the harness inflates what the server
-/// compresses and sends its own messages uncompressed, which the extension allows.
-pub struct Inflate {
-    raw: flate2::Decompress,
-    /// `server_no_context_takeover`: every message starts a fresh window.
-    no_context_takeover: bool,
-}
-
-impl std::fmt::Debug for Inflate {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Inflate")
-            .field("no_context_takeover", &self.no_context_takeover)
-            .finish()
-    }
-}
-
-impl Inflate {
-    /// A fresh inflater for a negotiated extension.
-    pub fn new(no_context_takeover: bool) -> Self {
-        Inflate {
-            raw: flate2::Decompress::new(false),
-            no_context_takeover,
-        }
-    }
-
-    /// Inflate one message (RFC 7692 §7.2.2: append `00 00 ff ff`), at most `limit` octets.
-    fn message(&mut self, compressed: &[u8], limit: u64) -> Result<Vec<u8>, Violation> {
-        if self.no_context_takeover {
-            self.raw.reset(false);
-        }
-        let mut input = compressed.to_vec();
-        input.extend_from_slice(&[0x00, 0x00, 0xff, 0xff]);
-        let mut out = Vec::new();
-        let mut pos = 0;
-        loop {
-            if out.len() as u64 > limit {
-                return Err(Violation::MessageTooBig(limit));
-            }
-            out.reserve(64 * 1024);
-            let (in_before, out_before) = (self.raw.total_in(), self.raw.total_out());
-            self.raw
-                .decompress_vec(&input[pos..], &mut out, flate2::FlushDecompress::Sync)
-                .map_err(|_| Violation::InvalidCompressedData)?;
-            pos += (self.raw.total_in() - in_before) as usize;
-            if self.raw.total_out() == out_before
-                && (pos >= input.len() || self.raw.total_in() == in_before)
-            {
-                return Ok(out);
-            }
-        }
-    }
 }
 
 /// Everything recorded about one connection.
@@ -160,6 +166,10 @@ pub struct Record {
     pub performance: Option<(bool, String)>,
     /// The first protocol violation the peer committed.
     pub violation: Option<Violation>,
+    /// Data traffic when a compression performance step passed (Autobahn snapshots it then).
+    pub traffic: Option<Traffic>,
+    /// Octets of the opening request and answer (sent, received).
+    pub preopen: (u64, u64),
 }
 
 fn bump(stats: &mut BTreeMap<String, u64>, key: impl ToString) {
@@ -200,8 +210,16 @@ pub struct Conn<'c> {
     hixie: Option<HixieDeframer>,
     /// hixie-75 closes by TCP: half-close once the outbox is drained.
     shutdown_write: bool,
-    /// permessage-deflate, when the server accepted it.
-    inflate: Option<Inflate>,
+    /// Compresses outgoing messages, when permessage-deflate was agreed.
+    deflater: Option<Deflater>,
+    /// Inflates incoming compressed messages, when permessage-deflate was agreed.
+    inflater: Option<Inflater>,
+    /// The agreed permessage-deflate parameters.
+    agreed: Option<Agreed>,
+    /// Data traffic so far.
+    traffic: Traffic,
+    /// The case needs permessage-deflate and it was not agreed: close instead of running.
+    unimplemented: bool,
     /// Which side of the connection the harness plays.
     role: Role,
     /// Close TCP once everything queued has been written (a server ending the connection).
@@ -210,6 +228,8 @@ pub struct Conn<'c> {
     streaming: (Option<[u8; 4]>, usize),
     /// The message being received is compressed (RSV1 on its first frame).
     compressed: bool,
+    /// Application octets of the message being received (inflated when compressed).
+    inflated_len: u64,
 }
 
 impl<'c> Conn<'c> {
@@ -219,7 +239,7 @@ impl<'c> Conn<'c> {
         limits: &'c Limits,
         rec: Record,
         dialect: Dialect,
-        inflate: Option<Inflate>,
+        agreed: Option<Agreed>,
     ) -> Self {
         let log_on = !case.is_performance();
         let max_frame = usize::try_from(limits.max_message).unwrap_or(usize::MAX);
@@ -253,8 +273,13 @@ impl<'c> Conn<'c> {
             dialect,
             hixie: dialect.is_hixie().then(|| HixieDeframer::new(max_frame)),
             shutdown_write: false,
-            inflate,
+            deflater: None,
+            inflater: None,
+            agreed,
+            traffic: Traffic::default(),
+            unimplemented: false,
             compressed: false,
+            inflated_len: 0,
             role: Role::Client,
             drop_when_flushed: false,
             streaming: (None, 0),
@@ -270,6 +295,7 @@ impl<'c> Conn<'c> {
 
     /// Run the case to the end of the connection; `leftover` are octets read with the head.
     pub async fn drive(&mut self, mut rd: OwnedReadHalf, mut wr: OwnedWriteHalf, leftover: &[u8]) {
+        self.set_up_deflate();
         if !leftover.is_empty() {
             self.on_bytes(leftover);
         }
@@ -336,13 +362,32 @@ impl<'c> Conn<'c> {
         let _ = wr.shutdown().await;
     }
 
-    fn next_deadline(&self) -> Instant {
-        let perf = match &self.perf {
-            Some(Perf::Echo { deadline, .. }) | Some(Perf::RoundTrips { deadline, .. }) => {
-                Some(*deadline)
+    /// The compression contexts of the agreed extension, for the role the harness plays.
+    fn set_up_deflate(&mut self) {
+        let required = self
+            .case
+            .compression
+            .as_ref()
+            .is_some_and(|c| c.negotiation == Negotiation::Required);
+        match self.agreed {
+            Some(agreed) => {
+                let is_server = self.role == Role::Server;
+                let (bits, fresh) = agreed.sending(is_server);
+                self.deflater = Some(Deflater::new(bits, fresh));
+                let (bits, fresh) = agreed.receiving(is_server);
+                self.inflater = Some(Inflater::new(bits, fresh));
             }
-            None => None,
-        };
+            None => self.unimplemented = required,
+        }
+    }
+
+    /// The case needed permessage-deflate and the peer did not agree to it.
+    pub fn was_unimplemented(&self) -> bool {
+        self.unimplemented
+    }
+
+    fn next_deadline(&self) -> Instant {
+        let perf = self.perf.as_ref().map(|p| p.deadline);
         [
             self.wait.map(|w| w.0),
             self.kill_at,
@@ -391,15 +436,11 @@ impl<'c> Conn<'c> {
             self.rec.was_clean = false;
             self.drop_tcp("server did not drop TCP connection (in time)");
         }
-        let expired = match &self.perf {
-            Some(Perf::Echo { deadline, secs, .. }) if now >= *deadline => {
-                Some(format!("Did not receive message within {secs} seconds."))
-            }
-            Some(Perf::RoundTrips { deadline, secs, .. }) if now >= *deadline => {
-                Some(format!("Case did not finish within {secs} seconds."))
-            }
-            _ => None,
-        };
+        let expired = self
+            .perf
+            .as_ref()
+            .filter(|p| now >= p.deadline)
+            .map(Perf::unfinished);
         if let Some(text) = expired {
             self.finish_perf(false, text);
         }
@@ -429,17 +470,8 @@ impl<'c> Conn<'c> {
                     .to_string(),
             );
         }
-        if let Some(text) = match &self.perf {
-            Some(Perf::Echo { secs, .. }) => {
-                Some(format!("Did not receive message within {secs} seconds."))
-            }
-            Some(Perf::RoundTrips { secs, .. }) => {
-                Some(format!("Case did not finish within {secs} seconds."))
-            }
-            None => None,
-        } {
-            self.perf = None;
-            self.rec.performance = Some((false, text));
+        if let Some(perf) = self.perf.take() {
+            self.rec.performance = Some((false, perf.unfinished()));
         }
     }
 
@@ -452,6 +484,11 @@ impl<'c> Conn<'c> {
     // ---- the step program -------------------------------------------------------------
 
     fn advance_steps(&mut self, now: Instant) {
+        if self.unimplemented && self.step == 0 {
+            // Autobahn closes at once when a compression case finds no compression.
+            self.step = self.case.steps.len();
+            self.start_close(&ClosePayload::code(1000));
+        }
         while self.step < self.case.steps.len()
             && self.wait.is_none()
             && self.perf.is_none()
@@ -516,18 +553,44 @@ impl<'c> Conn<'c> {
                     self.log(WireRecord::CloseAfter(secs(*ms)));
                     self.close_after_at = Some(now + Duration::from_millis(*ms));
                 }
-                Step::AwaitEcho { within_ms, .. } => {
-                    let (op, payload) = self
-                        .last_sent
-                        .clone()
-                        .unwrap_or((opcode::TEXT, Arc::new(Payload::empty())));
-                    self.stream = StreamCompare::default();
-                    self.perf = Some(Perf::Echo {
-                        opcode: op,
-                        payload,
+                Step::AwaitEcho { within_ms, .. } => self.await_echo(now, *within_ms, false),
+                Step::AwaitEchoOrRefusal { within_ms, .. } => {
+                    self.await_echo(now, *within_ms, true)
+                }
+                Step::SendCompressed {
+                    opcode,
+                    payload,
+                    fragment_size,
+                } => self.send_compressed(*opcode, Arc::new(payload.clone()), *fragment_size),
+                Step::CompressedEchoes {
+                    corpus,
+                    len,
+                    count,
+                    fragment_size,
+                    within_ms,
+                } => {
+                    self.perf = Some(Perf {
+                        opcode: if corpus.is_binary() {
+                            opcode::BINARY
+                        } else {
+                            opcode::TEXT
+                        },
+                        expected: Arc::new(Payload::empty()),
                         deadline: now + Duration::from_millis(*within_ms),
                         secs: within_ms / 1000,
+                        kind: PerfKind::Corpus {
+                            corpus: *corpus,
+                            len: *len,
+                            next: 0,
+                            left: *count,
+                            fragment_size: *fragment_size,
+                        },
                     });
+                    if *count == 0 {
+                        self.finish_perf(true, ALL_ECHOED.into());
+                    } else {
+                        self.send_next_slice();
+                    }
                 }
                 Step::RoundTrips {
                     count,
@@ -536,21 +599,70 @@ impl<'c> Conn<'c> {
                     within_ms,
                 } => {
                     let payload = Arc::new(payload.clone());
-                    self.perf = Some(Perf::RoundTrips {
+                    self.perf = Some(Perf {
                         opcode: *opcode,
-                        payload: payload.clone(),
-                        left: *count,
+                        expected: payload.clone(),
                         deadline: now + Duration::from_millis(*within_ms),
                         secs: within_ms / 1000,
+                        kind: PerfKind::RoundTrips { left: *count },
                     });
                     if *count == 0 {
-                        self.finish_perf(true, "Ok, received all echo'ed messages in time.".into());
+                        self.finish_perf(true, ALL_ECHOED.into());
                     } else {
                         self.send_whole(*opcode, payload);
                     }
                 }
             }
         }
+    }
+
+    /// Wait for the echo of the last message sent.
+    fn await_echo(&mut self, now: Instant, within_ms: u64, refusal_ok: bool) {
+        let (op, payload) = self
+            .last_sent
+            .clone()
+            .unwrap_or((opcode::TEXT, Arc::new(Payload::empty())));
+        self.stream = StreamCompare::default();
+        self.perf = Some(Perf {
+            opcode: op,
+            expected: payload,
+            deadline: now + Duration::from_millis(within_ms),
+            secs: within_ms / 1000,
+            kind: PerfKind::Echo { refusal_ok },
+        });
+    }
+
+    /// Send the next slice of a compression round-trip step and expect it back.
+    fn send_next_slice(&mut self) {
+        let Some(Perf {
+            kind:
+                PerfKind::Corpus {
+                    corpus,
+                    len,
+                    next,
+                    fragment_size,
+                    ..
+                },
+            ..
+        }) = &mut self.perf
+        else {
+            return;
+        };
+        let (bytes, after) = corpus.slice(*next, *len);
+        *next = after;
+        let (op, fragment_size) = (
+            if corpus.is_binary() {
+                opcode::BINARY
+            } else {
+                opcode::TEXT
+            },
+            *fragment_size,
+        );
+        let payload = Arc::new(Payload::Bytes(bytes));
+        if let Some(perf) = self.perf.as_mut() {
+            perf.expected = payload.clone();
+        }
+        self.send_compressed(op, payload, fragment_size);
     }
 
     fn send_frame(&mut self, f: &FrameSpec) {
@@ -602,6 +714,18 @@ impl<'c> Conn<'c> {
             });
         }
         bump(&mut self.rec.tx_frame_stats, f.opcode);
+        if f.opcode < opcode::CLOSE {
+            let len = f.payload.len() as u64;
+            self.traffic.outgoing.frames += 1;
+            self.traffic.outgoing.websocket += len;
+            self.traffic.outgoing.wire += header.len() as u64 + len;
+            if f.fin {
+                self.traffic.outgoing.messages += 1;
+            }
+            if f.opcode != opcode::CONTINUATION {
+                self.traffic.outgoing.app += len;
+            }
+        }
         let item = Item::frame(header, PayloadSlice::whole(payload), key, chop, f.sync);
         self.push_logged(item, chop, f.sync);
     }
@@ -616,6 +740,37 @@ impl<'c> Conn<'c> {
     fn send_message(&mut self, op: u8, payload: &Payload, fragment_size: usize) {
         let payload = Arc::new(payload.clone());
         self.last_sent = Some((op, payload.clone()));
+        self.traffic.outgoing.app += payload.len() as u64;
+        self.send_fragments(op, payload, fragment_size, 0);
+    }
+
+    /// A message compressed with the agreed context (uncompressed when none was agreed),
+    /// its first frame marked with RSV1 (RFC 7692 §6).
+    fn send_compressed(&mut self, op: u8, payload: Arc<Payload>, fragment_size: usize) {
+        let Some(deflater) = self.deflater.as_mut() else {
+            return self.send_message(op, &payload, fragment_size);
+        };
+        self.last_sent = Some((op, payload.clone()));
+        let total = payload.len();
+        self.traffic.outgoing.app += total as u64;
+        // Compressed a slice at a time, so a huge repeated payload never exists in full.
+        let whole = PayloadSlice::whole(payload);
+        let mut compressed = Vec::new();
+        let mut at = 0;
+        while at < total {
+            let n = COMPRESS_SLICE.min(total - at);
+            self.scratch.clear();
+            whole.copy_to(at, n, &mut self.scratch);
+            deflater.write(&self.scratch, &mut compressed);
+            at += n;
+        }
+        deflater.finish(&mut compressed);
+        self.send_fragments(op, Arc::new(Payload::Bytes(compressed)), fragment_size, 4);
+    }
+
+    /// A message's frames, Autobahn's auto-fragmentation; `rsv` goes on the first frame.
+    fn send_fragments(&mut self, op: u8, payload: Arc<Payload>, fragment_size: usize, rsv: u8) {
+        self.traffic.outgoing.messages += 1;
         let total = payload.len();
         let size = if fragment_size == 0 {
             total.max(1)
@@ -634,12 +789,13 @@ impl<'c> Conn<'c> {
                 start + len >= total
             };
             let frame_op = if start == 0 { op } else { opcode::CONTINUATION };
+            let frame_rsv = if start == 0 { rsv } else { 0 };
             let key = (self.role == Role::Client).then(rand::random::<[u8; 4]>);
             let mut header = Vec::with_capacity(14);
             encode_header(
                 &mut header,
                 fin,
-                0,
+                frame_rsv,
                 frame_op,
                 key,
                 len as u64,
@@ -653,7 +809,7 @@ impl<'c> Conn<'c> {
                     payload: render_payload(&shown),
                     opcode: frame_op,
                     fin,
-                    rsv: 0,
+                    rsv: frame_rsv,
                     mask: key.map(|k| hex(&k)),
                     repeat_length: None,
                     chopsize: None,
@@ -661,6 +817,9 @@ impl<'c> Conn<'c> {
                 });
             }
             bump(&mut self.rec.tx_frame_stats, frame_op);
+            self.traffic.outgoing.frames += 1;
+            self.traffic.outgoing.websocket += len as u64;
+            self.traffic.outgoing.wire += (header.len() + len) as u64;
             self.push_logged(Item::frame(header, slice, key, None, false), None, false);
             start += len;
             if fin {
@@ -877,7 +1036,7 @@ impl<'c> Conn<'c> {
         }
         // RSV1 marks a compressed message, on its first frame only (RFC 7692 §6).
         let starts_message = !h.is_control() && h.opcode != opcode::CONTINUATION;
-        let compressed = self.inflate.is_some() && starts_message && h.rsv & 4 != 0;
+        let compressed = self.inflater.is_some() && starts_message && h.rsv & 4 != 0;
         let mut checked = h;
         if compressed {
             checked.rsv &= !4;
@@ -892,6 +1051,7 @@ impl<'c> Conn<'c> {
                     self.message_payload.clear();
                     self.stream = StreamCompare::default();
                     self.compressed = compressed;
+                    self.inflated_len = 0;
                 }
                 Ok(DataFrame::Continue) => {}
                 Err(v) => self.fail(v),
@@ -907,14 +1067,11 @@ impl<'c> Conn<'c> {
         }
         if !self.discard && !h.is_control() {
             if self.compressed {
-                // Validated once inflated; the compressed octets say nothing about UTF-8.
-                self.message_payload.extend_from_slice(data);
-            } else if let Err(v) = self.message.on_data(data) {
+                if let Err(v) = self.inflate(data, false) {
+                    return self.fail(v);
+                }
+            } else if let Err(v) = self.on_message_data(data) {
                 return self.fail(v);
-            } else if self.perf.is_some() {
-                self.compare_stream(data);
-            } else {
-                self.message_payload.extend_from_slice(data);
             }
         }
         if !last {
@@ -937,11 +1094,59 @@ impl<'c> Conn<'c> {
             let payload = std::mem::take(&mut self.frame_payload);
             self.on_control(h.opcode, payload);
         } else if !self.discard {
+            self.traffic.incoming.frames += 1;
+            self.traffic.incoming.websocket += h.len;
+            self.traffic.incoming.wire += h.header_len as u64 + h.len;
+            if h.fin && self.compressed {
+                // RFC 7692 §7.2.2: the message ends with the stripped `00 00 ff ff` tail.
+                if let Err(v) = self.inflate(&[], true) {
+                    return self.fail(v);
+                }
+            }
             match self.message.on_data_end(h.fin) {
                 Ok(Some(op)) => self.on_message(op),
                 Ok(None) => {}
                 Err(v) => self.fail(v),
             }
+        }
+    }
+
+    /// Message octets as the application sees them (inflated when compressed): validated,
+    /// then compared as they stream in (performance steps) or kept for the event.
+    fn on_message_data(&mut self, data: &[u8]) -> Result<(), Violation> {
+        self.message.on_data(data)?;
+        self.inflated_len += data.len() as u64;
+        if self.perf.is_some() {
+            self.compare_stream(data);
+        } else {
+            self.message_payload.extend_from_slice(data);
+        }
+        Ok(())
+    }
+
+    /// Inflate compressed message octets (`end`: the message's last frame is complete);
+    /// memory stays bounded by the harness's message limit whatever the peer sends.
+    fn inflate(&mut self, data: &[u8], end: bool) -> Result<(), Violation> {
+        let Some(mut inflater) = self.inflater.take() else {
+            return Ok(());
+        };
+        let limit = self.limits.max_message;
+        let mut failure = None;
+        let mut sink = |chunk: &[u8]| {
+            if failure.is_none() {
+                failure = self.on_message_data(chunk).err();
+            }
+        };
+        let inflated = if end {
+            inflater.finish(limit, &mut sink).map(|_| ())
+        } else {
+            inflater.write(data, limit, &mut sink)
+        };
+        self.inflater = Some(inflater);
+        match inflated {
+            Err(InflateError::TooBig(limit)) => Err(Violation::MessageTooBig(limit)),
+            Err(_) => Err(Violation::InvalidCompressedData),
+            Ok(()) => failure.map_or(Ok(()), Err),
         }
     }
 
@@ -1004,39 +1209,35 @@ impl<'c> Conn<'c> {
         }
     }
 
+    /// The peer closed during a timing-judged step: a refusal where one is allowed passes,
+    /// anything else leaves the step unfinished.
     fn on_peer_gone_perf(&mut self) {
-        let text = match &self.perf {
-            Some(Perf::Echo { secs, .. }) => {
-                format!("Did not receive message within {secs} seconds.")
-            }
-            Some(Perf::RoundTrips { secs, .. }) => {
-                format!("Case did not finish within {secs} seconds.")
-            }
-            None => return,
-        };
-        self.perf = None;
-        self.rec.performance = Some((false, text));
+        let Some(perf) = self.perf.take() else { return };
+        // A normal close (1000) is no refusal: the peer just gave up on the message.
+        let refused = matches!(perf.kind, PerfKind::Echo { refusal_ok: true })
+            && self
+                .rec
+                .remote_close_code
+                .is_some_and(|c| c != 1000 && self.case.expected_close.codes.contains(&c));
+        self.rec.performance = Some(if refused {
+            let code = self.rec.remote_close_code.unwrap_or_default();
+            (
+                true,
+                format!("The peer refused the message with close code {code}."),
+            )
+        } else {
+            (false, perf.unfinished())
+        });
     }
 
     fn on_message(&mut self, op: u8) {
+        self.traffic.incoming.messages += 1;
+        self.traffic.incoming.app += self.inflated_len;
+        self.compressed = false;
         if self.perf.is_some() {
             return self.on_perf_message(op);
         }
-        let mut payload = std::mem::take(&mut self.message_payload);
-        if std::mem::take(&mut self.compressed) {
-            let limit = self.limits.max_message;
-            let inflated = match self.inflate.as_mut() {
-                Some(i) => i.message(&payload, limit),
-                None => Ok(payload),
-            };
-            payload = match inflated {
-                Ok(p) => p,
-                Err(v) => return self.fail(v),
-            };
-            if op == opcode::TEXT && std::str::from_utf8(&payload).is_err() {
-                return self.fail(Violation::InvalidUtf8);
-            }
-        }
+        let payload = std::mem::take(&mut self.message_payload);
         self.rec.received.push(Event::Message {
             payload,
             binary: op == opcode::BINARY,
@@ -1066,11 +1267,8 @@ impl<'c> Conn<'c> {
     // ---- performance steps ------------------------------------------------------------
 
     fn compare_stream(&mut self, data: &[u8]) {
-        let expected = match &self.perf {
-            Some(Perf::Echo { payload, .. }) | Some(Perf::RoundTrips { payload, .. }) => {
-                payload.clone()
-            }
-            None => return,
+        let Some(expected) = self.perf.as_ref().map(|p| p.expected.clone()) else {
+            return;
         };
         let start = self.stream.offset;
         self.stream.offset += data.len();
@@ -1089,6 +1287,10 @@ impl<'c> Conn<'c> {
         let got_len = self.stream.offset;
         let mismatch = self.stream.mismatch;
         self.stream = StreamCompare::default();
+        let Some(perf) = self.perf.as_mut() else {
+            return;
+        };
+        let (want, len) = (perf.opcode, perf.expected.len());
         let kind = |op: u8| {
             if op == opcode::BINARY {
                 "binary"
@@ -1096,13 +1298,9 @@ impl<'c> Conn<'c> {
                 "text"
             }
         };
-        match &mut self.perf {
-            Some(Perf::Echo {
-                opcode: want,
-                payload,
-                ..
-            }) => {
-                let (want, len) = (*want, payload.len());
+        let python_bool = |b: bool| if b { "True" } else { "False" };
+        match &mut perf.kind {
+            PerfKind::Echo { .. } => {
                 let verdict = if op != want {
                     (
                         false,
@@ -1133,29 +1331,52 @@ impl<'c> Conn<'c> {
                 };
                 self.finish_perf(verdict.0, verdict.1);
             }
-            Some(Perf::RoundTrips {
-                opcode: want,
-                payload,
-                left,
-                ..
-            }) => {
-                if op != *want || got_len != payload.len() || mismatch {
+            PerfKind::RoundTrips { left } => {
+                if op != want || got_len != len || mismatch {
                     let text = format!(
                         "Echo'ed message type or length differs from what I sent (got binary = {}, payload length = {got_len}).",
-                        if op == opcode::BINARY { "True" } else { "False" }
+                        python_bool(op == opcode::BINARY)
                     );
                     self.finish_perf(false, text);
                 } else {
                     *left -= 1;
                     if *left == 0 {
-                        self.finish_perf(true, "Ok, received all echo'ed messages in time.".into());
+                        self.finish_perf(true, ALL_ECHOED.into());
                     } else {
-                        let (op, payload) = (*want, payload.clone());
-                        self.send_whole(op, payload);
+                        let payload = perf.expected.clone();
+                        self.send_whole(want, payload);
                     }
                 }
             }
-            None => {}
+            PerfKind::Corpus { left, .. } => {
+                // Autobahn's case12_x_x texts; lengths here are in octets.
+                let failure = if op != want {
+                    Some(format!(
+                        "Echo'ed message type differs from what I sent (got binary {}, expected binary {}).",
+                        python_bool(op == opcode::BINARY),
+                        python_bool(want == opcode::BINARY)
+                    ))
+                } else if got_len != len {
+                    Some(format!(
+                        "Echo'ed message length differs from what I sent (got length {got_len}, expected length {len})."
+                    ))
+                } else if mismatch {
+                    Some("Echo'ed message contents differs from what I sent.".to_string())
+                } else {
+                    None
+                };
+                if let Some(text) = failure {
+                    self.finish_perf(false, text);
+                } else {
+                    *left -= 1;
+                    if *left == 0 {
+                        self.rec.traffic = Some(self.traffic.clone());
+                        self.finish_perf(true, ALL_ECHOED.into());
+                    } else {
+                        self.send_next_slice();
+                    }
+                }
+            }
         }
     }
 
@@ -1199,7 +1420,10 @@ fn case_budget(case: &Case) -> Duration {
         .iter()
         .map(|s| match s {
             Step::Wait { ms, .. } | Step::KillAfter(ms) | Step::CloseAfter(ms) => *ms,
-            Step::AwaitEcho { within_ms, .. } | Step::RoundTrips { within_ms, .. } => *within_ms,
+            Step::AwaitEcho { within_ms, .. }
+            | Step::AwaitEchoOrRefusal { within_ms, .. }
+            | Step::RoundTrips { within_ms, .. }
+            | Step::CompressedEchoes { within_ms, .. } => *within_ms,
             _ => 0,
         })
         .sum();

@@ -75,39 +75,41 @@ pub fn judge(case: &Case, seen: &Observed) -> Judgement {
     };
 
     let expected = &case.expected_close;
-    let (mut behavior_close, result_close) = if expected.closed_by_me != seen.closed_by_me {
-        (
-            CloseVerdict::Failed,
-            "The connection was failed by the wrong endpoint".to_string(),
-        )
-    } else if expected.require_clean && !seen.was_clean {
-        (
-            CloseVerdict::Unclean,
-            "The spec requires the connection to be failed cleanly here".to_string(),
-        )
-    } else if seen
-        .remote_close_code
-        .is_some_and(|c| !expected.codes.contains(&c))
-    {
-        let codes: Vec<String> = expected.codes.iter().map(u16::to_string).collect();
-        (
-            CloseVerdict::WrongCode,
-            format!(
-                "The close code should have been {} or empty",
-                codes.join(",")
-            ),
-        )
-    } else if seen.dropped_by_me && !seen.is_server {
-        (
-            CloseVerdict::FailedByClient,
-            "It is preferred that the server close the TCP connection".to_string(),
-        )
-    } else {
-        (
-            CloseVerdict::Ok,
-            "Connection was properly closed".to_string(),
-        )
-    };
+    let either_closes = case.rule == VerdictRule::EitherEndpointCloses;
+    let (mut behavior_close, result_close) =
+        if expected.closed_by_me != seen.closed_by_me && !either_closes {
+            (
+                CloseVerdict::Failed,
+                "The connection was failed by the wrong endpoint".to_string(),
+            )
+        } else if expected.require_clean && !seen.was_clean {
+            (
+                CloseVerdict::Unclean,
+                "The spec requires the connection to be failed cleanly here".to_string(),
+            )
+        } else if seen
+            .remote_close_code
+            .is_some_and(|c| !expected.codes.contains(&c))
+        {
+            let codes: Vec<String> = expected.codes.iter().map(u16::to_string).collect();
+            (
+                CloseVerdict::WrongCode,
+                format!(
+                    "The close code should have been {} or empty",
+                    codes.join(",")
+                ),
+            )
+        } else if seen.dropped_by_me && !seen.is_server {
+            (
+                CloseVerdict::FailedByClient,
+                "It is preferred that the server close the TCP connection".to_string(),
+            )
+        } else {
+            (
+                CloseVerdict::Ok,
+                "Connection was properly closed".to_string(),
+            )
+        };
 
     if behavior == Verdict::Ok && !seen.soft.is_empty() {
         behavior = Verdict::NonStrict;
@@ -121,7 +123,7 @@ pub fn judge(case: &Case, seen: &Observed) -> Judgement {
     }
 
     match case.rule {
-        VerdictRule::Standard => {}
+        VerdictRule::Standard | VerdictRule::EitherEndpointCloses => {}
         VerdictRule::WrongCodeFailsBehavior => {
             if behavior_close == CloseVerdict::WrongCode {
                 behavior = Verdict::Failed;

@@ -10,12 +10,15 @@ use std::time::Duration;
 
 use tokio::net::TcpStream;
 use tokio::time::Instant;
-use wsspec_cases::{Case, CloseVerdict, Dialect, Event, HandshakeExpect, Opening, Verdict};
+use wsspec_cases::{
+    Case, CloseVerdict, Dialect, Event, HandshakeExpect, Negotiation, Opening, Verdict,
+};
 use wsspec_reports::{render_payload, CaseResult, EventRecord, ExpectedCloseRecord};
 
 pub use judge::{judge, Judgement, Observed};
 pub use target::{Target, UrlError};
 
+use crate::codec::deflate::Agreed;
 use conn::{Conn, Record};
 
 /// Timeouts and size limits of the harness endpoint (Autobahn's defaults where it has them).
@@ -129,7 +132,8 @@ pub async fn run_case(
         }
         outcome => {
             let timeout = matches!(outcome, opening::Outcome::Broken { timeout: true, .. });
-            let decided = opening::judge_outcome(&opening.expect, opening.dialect, &outcome);
+            let decided = declined_by_refusal(case, &outcome)
+                .or_else(|| opening::judge_outcome(&opening.expect, opening.dialect, &outcome));
             let (mut behavior, mut behavior_close, text) = decided.unwrap_or((
                 Verdict::Failed,
                 CloseVerdict::Failed,
@@ -171,19 +175,14 @@ pub async fn run_case(
     };
 
     let opened_at = Instant::now();
-    let mut conn = Conn::new(
-        case,
-        limits,
-        rec,
-        opening.dialect,
-        deflate.map(conn::Inflate::new),
-    );
+    let mut conn = Conn::new(case, limits, rec, opening.dialect, deflate);
     conn.drive(rd, wr, &leftover).await;
     let duration = opened_at.elapsed().as_millis() as u64;
     let mut seen = conn.observed();
     seen.soft = soft;
-    let judgement = judge(case, &seen);
+    let judgement = judge_run(case, &seen, conn.was_unimplemented());
     let mut rec = conn.rec;
+    rec.preopen = (hs.request.len() as u64, hs.response.len() as u64);
     if let Some(v) = rec.violation {
         let defect = format!("peer violated RFC 6455: {v}");
         rec.was_not_clean_reason.get_or_insert(defect);
@@ -219,14 +218,16 @@ pub async fn serve_case(
     http_request: String,
     http_response: String,
     limits: &Limits,
+    deflate: Option<Agreed>,
 ) -> CaseResult {
     let started = now_utc();
     let opened_at = Instant::now();
-    let mut conn = Conn::new(case, limits, Record::default(), dialect, None).into_server();
+    let mut conn = Conn::new(case, limits, Record::default(), dialect, deflate).into_server();
     conn.drive(rd, wr, &leftover).await;
     let duration = opened_at.elapsed().as_millis() as u64;
-    let judgement = judge(case, &conn.observed());
+    let judgement = judge_run(case, &conn.observed(), conn.was_unimplemented());
     let mut rec = conn.rec;
+    rec.preopen = (http_response.len() as u64, http_request.len() as u64);
     if let Some(v) = rec.violation {
         rec.was_not_clean_reason
             .get_or_insert(format!("peer violated RFC 6455: {v}"));
@@ -244,6 +245,39 @@ pub async fn serve_case(
     );
     result.is_server = true;
     result
+}
+
+/// The verdicts of a run connection; a compression case without compression agreed is
+/// UNIMPLEMENTED, its close judged as usual (Autobahn's categories 12 and 13).
+fn judge_run(case: &Case, seen: &Observed, unimplemented: bool) -> Judgement {
+    let mut j = judge(case, seen);
+    if unimplemented {
+        j.behavior = Verdict::Unimplemented;
+        j.result = "permessage-deflate was not agreed, and this case needs it.".to_string();
+    }
+    j
+}
+
+/// A refused handshake where only the extension offer had to be declined (RFC 7692 §5).
+fn declined_by_refusal(
+    case: &Case,
+    outcome: &opening::Outcome,
+) -> Option<(Verdict, CloseVerdict, String)> {
+    let must_decline = case
+        .compression
+        .as_ref()
+        .is_some_and(|c| c.negotiation == Negotiation::MustDecline);
+    match outcome {
+        opening::Outcome::Refused { status, .. } if must_decline && *status >= 400 => Some((
+            Verdict::NonStrict,
+            CloseVerdict::Ok,
+            format!(
+                "the server refused the handshake with status {status} instead of declining \
+                 the invalid permessage-deflate offer (RFC 7692 §5)"
+            ),
+        )),
+        _ => None,
+    }
 }
 
 /// Why and how far an opening handshake got before it failed.
@@ -349,14 +383,17 @@ fn build_result(
         received: rec.received.iter().map(event_record).collect(),
         remote_close_code: rec.remote_close_code,
         remote_close_reason: rec.remote_close_reason,
-        report_compression_ratio: false,
+        report_compression_ratio: case
+            .steps
+            .iter()
+            .any(|s| matches!(s, wsspec_cases::Step::CompressedEchoes { .. })),
         report_time: case.report_time,
         result: j.result,
         result_close: j.result_close,
         rx_frame_stats: rec.rx_frame_stats,
         rx_octet_stats: rec.rx_octet_stats,
         started,
-        traffic_stats: None,
+        traffic_stats: rec.traffic.as_ref().map(|t| traffic_stats(t, rec.preopen)),
         tx_frame_stats: rec.tx_frame_stats,
         tx_octet_stats: rec.tx_octet_stats,
         was_clean: rec.was_clean,
@@ -366,6 +403,25 @@ fn build_result(
         was_server_connection_drop_timeout: rec.was_server_connection_drop_timeout,
         wirelog: rec.wirelog,
     }
+}
+
+/// Autobahn's `trafficStats` from the counters of a connection.
+fn traffic_stats(t: &conn::Traffic, preopen: (u64, u64)) -> serde_json::Value {
+    let counters = wsspec_reports::TrafficCounters {
+        incoming_octets_app_level: t.incoming.app,
+        incoming_octets_websocket_level: t.incoming.websocket,
+        incoming_octets_wire_level: t.incoming.wire,
+        incoming_websocket_frames: t.incoming.frames,
+        incoming_websocket_messages: t.incoming.messages,
+        outgoing_octets_app_level: t.outgoing.app,
+        outgoing_octets_websocket_level: t.outgoing.websocket,
+        outgoing_octets_wire_level: t.outgoing.wire,
+        outgoing_websocket_frames: t.outgoing.frames,
+        outgoing_websocket_messages: t.outgoing.messages,
+        preopen_incoming_octets_wire_level: preopen.1,
+        preopen_outgoing_octets_wire_level: preopen.0,
+    };
+    counters.to_value()
 }
 
 /// An event as the reports show it.

@@ -12,6 +12,7 @@ use wsspec_cases::{
 use wsspec_reports::{render_octets, WireRecord};
 
 use super::conn::Record;
+use crate::codec::deflate::{self, Agreed, PmdParams, Side};
 use crate::codec::{apply_mask, encode_header, hixie};
 use crate::handshake::{self, Head, MAX_HEAD_LEN};
 
@@ -32,6 +33,8 @@ pub struct Rendered {
     pub protocols: Vec<String>,
     /// Extension tokens offered.
     pub extensions: Vec<String>,
+    /// Every `Sec-WebSocket-Extensions` value sent, as written.
+    pub extension_values: Vec<String>,
     /// `Host` as used in templates.
     pub host: String,
     /// Request-target as used in templates.
@@ -89,13 +92,16 @@ pub fn render(opening: &Opening, host: &str, path: &str) -> Rendered {
             "sec-websocket-key2" => k2 = Some(value),
             "origin" | "sec-websocket-origin" => out.origin = Some(value.trim().to_string()),
             "sec-websocket-protocol" => out.protocols.extend(tokens(&value)),
-            "sec-websocket-extensions" => out.extensions.extend(
-                value
-                    .split(',')
-                    .filter_map(|e| e.split(';').next())
-                    .map(|e| e.trim().to_string())
-                    .filter(|e| !e.is_empty()),
-            ),
+            "sec-websocket-extensions" => {
+                out.extensions.extend(
+                    value
+                        .split(',')
+                        .filter_map(|e| e.split(';').next())
+                        .map(|e| e.trim().to_string())
+                        .filter(|e| !e.is_empty()),
+                );
+                out.extension_values.push(value.clone());
+            }
             _ => {}
         }
     }
@@ -191,8 +197,8 @@ pub enum Outcome {
         leftover: Vec<u8>,
         /// SHOULD-level deviations that cap the verdict at NON-STRICT.
         soft: Vec<String>,
-        /// permessage-deflate was accepted: `Some(server_no_context_takeover)`.
-        deflate: Option<bool>,
+        /// permessage-deflate as agreed, when the server accepted it.
+        deflate: Option<Agreed>,
     },
     /// The server answered with a non-101 status (or closed without answering: status 0).
     Refused {
@@ -200,6 +206,11 @@ pub enum Outcome {
         status: u16,
         /// Whether a `Sec-WebSocket-Version` header came with it.
         version_list: bool,
+    },
+    /// The server accepted an offered extension that wsspec cannot speak.
+    Unspeakable {
+        /// Which extension.
+        reason: String,
     },
     /// The server answered 101 but the answer is wrong, or never answered in time.
     Broken {
@@ -397,7 +408,20 @@ pub async fn perform(
             }
         }
         Dialect::Hybi07 | Dialect::Hybi10 | Dialect::Rfc6455 => {
-            check_hybi(&head, &rendered).map(|d| deflate = d)
+            match check_hybi(&head, &rendered) {
+                Ok(agreed) => {
+                    deflate = agreed;
+                    Ok(())
+                }
+                Err(AnswerError::Unspeakable(reason)) => {
+                    return Handshake {
+                        outcome: Outcome::Unspeakable { reason },
+                        request,
+                        response,
+                    }
+                }
+                Err(AnswerError::Wrong(reason)) => Err(reason),
+            }
         }
     };
     let outcome = match checked {
@@ -416,62 +440,133 @@ pub async fn perform(
 }
 
 /// RFC 6455 §4.1 (and hybi-07/10, which share it): the client's checks of a 101.
-/// Returns `Some(server_no_context_takeover)` when permessage-deflate was accepted.
-fn check_hybi(head: &Head, r: &Rendered) -> Result<Option<bool>, String> {
+/// Returns the agreed permessage-deflate parameters when the server accepted the extension.
+fn check_hybi(head: &Head, r: &Rendered) -> Result<Option<Agreed>, AnswerError> {
     if !head.has_token("Upgrade", "websocket") {
-        return Err(format!(
+        return Err(AnswerError::Wrong(format!(
             "Upgrade header missing or not websocket: {:?}",
             head.header("Upgrade").unwrap_or_default()
-        ));
+        )));
     }
     if !head.has_token("Connection", "upgrade") {
-        return Err(format!(
+        return Err(AnswerError::Wrong(format!(
             "Connection header lacks the upgrade token: {:?}",
             head.header("Connection").unwrap_or_default()
-        ));
+        )));
     }
     let expected = handshake::accept_key(r.key.as_deref().unwrap_or_default());
     let got = head.header("Sec-WebSocket-Accept").unwrap_or_default();
     if got != expected {
-        return Err(format!(
+        return Err(AnswerError::Wrong(format!(
             "Sec-WebSocket-Accept {got:?} does not match the expected {expected:?}"
-        ));
+        )));
     }
-    let mut deflate = None;
-    for ext in head.tokens("Sec-WebSocket-Extensions") {
-        let mut params = ext.split(';').map(str::trim);
-        let name = params.next().unwrap_or_default();
+    let deflate = check_extensions(head, r)?;
+    let chosen = head.tokens("Sec-WebSocket-Protocol");
+    if chosen.len() > 1 {
+        return Err(AnswerError::Wrong(format!(
+            "server selected more than one subprotocol: {chosen:?}"
+        )));
+    }
+    if let Some(p) = chosen.first() {
+        if !r.protocols.iter().any(|o| o == p) {
+            return Err(AnswerError::Wrong(format!(
+                "server selected a subprotocol that was not offered: {p:?}"
+            )));
+        }
+    }
+    Ok(deflate)
+}
+
+/// Why a 101 answer cannot be used.
+#[derive(Debug, PartialEq, Eq)]
+enum AnswerError {
+    /// It breaks a rule.
+    Wrong(String),
+    /// It is valid but agrees to an extension wsspec cannot speak.
+    Unspeakable(String),
+}
+
+impl From<String> for AnswerError {
+    fn from(reason: String) -> Self {
+        AnswerError::Wrong(reason)
+    }
+}
+
+/// The server's `Sec-WebSocket-Extensions` answer: only offered, real extensions, and a
+/// permessage-deflate answer that fits one of the offers (RFC 7692 §7.1).
+fn check_extensions(head: &Head, r: &Rendered) -> Result<Option<Agreed>, AnswerError> {
+    let answers: Vec<&str> = head
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("Sec-WebSocket-Extensions"))
+        .map(|(_, v)| v.as_str())
+        .collect();
+    if answers.is_empty() {
+        return Ok(None);
+    }
+    let items = deflate::parse_extensions(&answers.join(", "))
+        .map_err(|e| format!("Sec-WebSocket-Extensions answer is malformed: {e}"))?;
+    let mut agreed = None;
+    for item in &items {
+        let name = item.name.as_str();
         if !r.extensions.iter().any(|o| o.eq_ignore_ascii_case(name)) {
-            return Err(format!(
-                "server accepted an extension that was not offered: {ext:?}"
-            ));
+            return Err(
+                format!("server accepted an extension that was not offered: {name:?}").into(),
+            );
         }
         if wsspec_cases::is_fictitious_extension(name) {
             return Err(format!(
                 "server accepted {name:?}, an extension no server implements (RFC 6455 §9.1)"
-            ));
+            )
+            .into());
         }
-        if !name.eq_ignore_ascii_case("permessage-deflate") {
-            return Err(format!(
-                "server accepted {name:?}, which wsspec cannot speak yet"
-            ));
+        if !name.eq_ignore_ascii_case(deflate::PERMESSAGE_DEFLATE) {
+            return Err(AnswerError::Unspeakable(format!(
+                "server accepted the offered extension {name:?}, which wsspec cannot speak"
+            )));
         }
-        deflate = Some(params.any(|p| p.eq_ignore_ascii_case("server_no_context_takeover")));
-    }
-    let chosen = head.tokens("Sec-WebSocket-Protocol");
-    if chosen.len() > 1 {
-        return Err(format!(
-            "server selected more than one subprotocol: {chosen:?}"
-        ));
-    }
-    if let Some(p) = chosen.first() {
-        if !r.protocols.iter().any(|o| o == p) {
-            return Err(format!(
-                "server selected a subprotocol that was not offered: {p:?}"
-            ));
+        if agreed.is_some() {
+            return Err("server accepted permessage-deflate twice"
+                .to_string()
+                .into());
         }
+        let answer = PmdParams::from_item(item, Side::Response)
+            .map_err(|e| format!("permessage-deflate answer refused: {e}"))?;
+        let offers = offered_deflate(r);
+        if offers.is_empty() {
+            return Err(
+                "server accepted permessage-deflate although every offer of it was invalid and \
+                 had to be declined (RFC 7692 §5)"
+                    .to_string()
+                    .into(),
+            );
+        }
+        let mut terms = deflate::check_response(&offers, &answer)
+            .map_err(|e| format!("permessage-deflate answer refused: {e}"))?;
+        // A value in the offer's client_max_window_bits is a promise (RFC 7692 §7.1.2.2).
+        if let Some(promised) = offers
+            .iter()
+            .filter_map(|o| o.client_max_window_bits.flatten())
+            .min()
+        {
+            terms.client_max_window_bits = terms.client_max_window_bits.min(promised);
+        }
+        agreed = Some(terms);
     }
-    Ok(deflate)
+    Ok(agreed)
+}
+
+/// The valid permessage-deflate offers of a request (invalid ones must be declined).
+fn offered_deflate(r: &Rendered) -> Vec<PmdParams> {
+    let Ok(items) = deflate::parse_extensions(&r.extension_values.join(", ")) else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter(|i| i.name.eq_ignore_ascii_case(deflate::PERMESSAGE_DEFLATE))
+        .filter_map(|i| PmdParams::from_item(i, Side::Offer).ok())
+        .collect()
 }
 
 fn location(r: &Rendered) -> String {
@@ -576,6 +671,11 @@ pub fn judge_outcome(
             V::Unimplemented,
             C::Unimplemented,
             format!("{}: the dialect is not implemented", refused_text(*status)),
+        )),
+        (_, Outcome::Unspeakable { reason }) => Some((
+            V::Unimplemented,
+            C::Unimplemented,
+            format!("{reason}: the case cannot go on"),
         )),
         (_, Outcome::Broken { reason, .. }) => Some((
             V::Failed,

@@ -150,10 +150,13 @@ pub fn error_response(status: u16, reason: &str) -> String {
 }
 
 /// The 101 response accepting an RFC 6455 upgrade whose key yields `accept`.
-pub fn switching_response(accept: &str) -> String {
+pub fn switching_response(accept: &str, extensions: Option<&str>) -> String {
+    let extensions = extensions
+        .map(|e| format!("Sec-WebSocket-Extensions: {e}\r\n"))
+        .unwrap_or_default();
     format!(
         "HTTP/1.1 101 Switching Protocols\r\nServer: {SERVER_NAME}\r\nUpgrade: websocket\r\n\
-         Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+         Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n{extensions}\r\n"
     )
 }
 
@@ -166,6 +169,7 @@ pub fn faulty_response(answer: wsspec_cases::ServerAnswer, accept: &str) -> Stri
         Some(_) => format!("A{}", &accept[1..]),
         None => "AAAA".to_string(),
     };
+    let deflate_answer;
     let (status, upgrade, connection, accept, extra) = match answer {
         A::WrongAccept => (
             "101 Switching Protocols",
@@ -204,6 +208,16 @@ pub fn faulty_response(answer: wsspec_cases::ServerAnswer, accept: &str) -> Stri
             accept,
             "Sec-WebSocket-Extensions: x-wsspec-unoffered\r\n",
         ),
+        A::BadDeflateAnswer(value) => {
+            deflate_answer = format!("Sec-WebSocket-Extensions: {value}\r\n");
+            (
+                "101 Switching Protocols",
+                Some("websocket"),
+                true,
+                accept,
+                deflate_answer.as_str(),
+            )
+        }
     };
     let mut out = format!("HTTP/1.1 {status}\r\nServer: {SERVER_NAME}\r\n");
     if let Some(u) = upgrade {

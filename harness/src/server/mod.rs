@@ -22,13 +22,15 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 use tokio::time::{timeout, timeout_at, Instant};
-use wsspec_cases::{select, Case, Dialect, Opening, Patterns};
+use wsspec_cases::{select, Case, Dialect, Negotiation, Opening, Patterns, ServerAnswer};
+
+use crate::codec::deflate::{self, Agreed, PmdParams, Side};
 use wsspec_reports::{case_json_name, CaseResult, IndexEntry, ReportDir, ReportError};
 
 use crate::codec::hixie;
 use crate::echo::{accept_request, is_per_connection, Upgrade};
 use crate::engine::{expressible_in_hixie, not_expressible, serve_case, Limits};
-use crate::handshake::parse_head;
+use crate::handshake::{parse_head, Head};
 use http::{
     content_type, error_response, faulty_response, is_plain_file_name, read_head, response_head,
     switching_response, HeadError, RequestTarget,
@@ -50,10 +52,18 @@ const RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
 /// The browser test page served at `/`.
 pub const BROWSER_PAGE: &str = include_str!("page.html");
 
-/// Whether a case runs with roles reversed: the client-only cases (category 20) and the
-/// cases with the default opening in categories 1-10.
+/// Whether a case runs with roles reversed: the client-only cases (categories 20 and 21),
+/// the cases with the default opening in categories 1-10, and the compression cases whose
+/// offer the client makes itself (12, 13 and 21; not the invalid offers a server must
+/// decline, which only a server can be tested with).
 pub fn runs_as_server(case: &Case) -> bool {
-    case.tests_clients_only() || (case.opening == Opening::default() && case.category.number <= 10)
+    let own_offer = case
+        .compression
+        .as_ref()
+        .is_some_and(|c| c.negotiation != Negotiation::MustDecline);
+    case.tests_clients_only()
+        || (case.opening == Opening::default() && case.category.number <= 10)
+        || (own_offer && case.opening.dialect == Dialect::Rfc6455)
 }
 
 /// The cases server mode offers: those the patterns select that run as the server, in
@@ -453,11 +463,34 @@ async fn handle(shared: Arc<Shared>, mut stream: TcpStream) {
         Ok(e) => e,
         Err(r) => return respond(stream, error_response(r.status, &r.reason).into()).await,
     };
+    if let Endpoint::RunCase { index, agent } = &endpoint {
+        let case = shared.cases[*index - 1];
+        if let Some(reason) = valid_for_this_client(&head, case) {
+            // The wrong answer would be right for this client's offer: nothing to test.
+            if let Upgrade::Hybi { accept } = &upgrade {
+                let answer = switching_response(accept, None);
+                if let Ok(Ok(())) = timeout(HEAD_TIMEOUT, stream.write_all(answer.as_bytes())).await
+                {
+                    wire::reply_and_close(stream, None, leftover).await;
+                }
+            }
+            let request = String::from_utf8_lossy(&raw).into_owned();
+            let result = not_expressible(case, *index, agent, request, "?".into(), &reason);
+            shared.store_result(result, agent).await;
+            return;
+        }
+    }
+    let deflate = match &endpoint {
+        Endpoint::RunCase { index, .. } => negotiate_deflate(&head, shared.cases[index - 1]),
+        _ => None,
+    };
+    let answer = deflate.as_ref().map(|(answer, _)| answer.as_str());
     let Some((dialect, response, leftover)) =
-        answer_upgrade(&shared, &mut stream, upgrade, &endpoint, leftover).await
+        answer_upgrade(&shared, &mut stream, upgrade, &endpoint, answer, leftover).await
     else {
         return;
     };
+    let agreed = deflate.map(|(_, agreed)| agreed);
     if dialect.is_hixie() {
         return hixie_endpoint(&shared, stream, dialect, endpoint, &raw, response, leftover).await;
     }
@@ -486,6 +519,7 @@ async fn handle(shared: Arc<Shared>, mut stream: TcpStream) {
                 request,
                 response,
                 &shared.limits,
+                agreed,
             )
             .await;
             shared.store_result(result, &agent).await;
@@ -629,6 +663,52 @@ async fn respond(mut stream: TcpStream, response: Vec<u8>) {
     }
 }
 
+/// The case's permessage-deflate answer to the client's offers (Autobahn's server accept):
+/// the header value to send and the agreed parameters, or `None` to decline.
+fn negotiate_deflate(head: &Head, case: &Case) -> Option<(String, Agreed)> {
+    let compression = case.compression.as_ref()?;
+    let offers = deflate_offers(head);
+    let (answer, agreed) = deflate::accept_offer(&offers, &compression.server_accepts)?;
+    Some((answer.render(), agreed))
+}
+
+/// For a case whose permessage-deflate answer is meant to be wrong: why that answer would
+/// be right for this client's actual offer (then the case cannot test this client).
+fn valid_for_this_client(head: &Head, case: &Case) -> Option<String> {
+    let Some(ServerAnswer::BadDeflateAnswer(answer)) = case.server_answer else {
+        return None;
+    };
+    let offers = deflate_offers(head);
+    let items = deflate::parse_extensions(answer).ok()?;
+    let [item] = items.as_slice() else {
+        return None;
+    };
+    let params = PmdParams::from_item(item, Side::Response).ok()?;
+    deflate::check_response(&offers, &params).ok()?;
+    Some(format!(
+        "the answer {answer:?} is valid for this client's permessage-deflate offer, so the \
+         case cannot test it"
+    ))
+}
+
+/// The client's valid permessage-deflate offers (invalid ones are declined).
+fn deflate_offers(head: &Head) -> Vec<PmdParams> {
+    let offered: Vec<&str> = head
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("Sec-WebSocket-Extensions"))
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let Ok(items) = deflate::parse_extensions(&offered.join(", ")) else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter(|i| i.name.eq_ignore_ascii_case(deflate::PERMESSAGE_DEFLATE))
+        .filter_map(|i| PmdParams::from_item(i, Side::Offer).ok())
+        .collect()
+}
+
 /// Answer an accepted upgrade in its dialect: the 101 (category 20's wrong one on purpose),
 /// or the hixie-76 head at once and its challenge answer once key3 is in, or the hixie-75
 /// head. Returns the dialect, the response as reported, and the octets after the request.
@@ -637,6 +717,7 @@ async fn answer_upgrade(
     stream: &mut TcpStream,
     upgrade: Upgrade,
     endpoint: &Endpoint,
+    extensions: Option<&str>,
     mut leftover: Vec<u8>,
 ) -> Option<(Dialect, String, Vec<u8>)> {
     let (dialect, head, parts) = match upgrade {
@@ -647,7 +728,7 @@ async fn answer_upgrade(
             };
             let response = match wrong {
                 Some(answer) => faulty_response(answer, &accept),
-                None => switching_response(&accept),
+                None => switching_response(&accept, extensions),
             };
             (Dialect::Rfc6455, response, None)
         }
@@ -742,6 +823,7 @@ async fn hixie_endpoint(
                     request,
                     response,
                     &shared.limits,
+                    None,
                 )
                 .await
             } else {

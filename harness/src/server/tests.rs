@@ -182,17 +182,23 @@ async fn bounded<F: std::future::Future>(f: F) -> F::Output {
 }
 
 #[test]
-fn only_default_openings_run_as_server() {
+fn only_default_openings_and_the_clients_own_offers_run_as_server() {
     let all = server_cases(&Patterns::parse("*"), &Patterns::parse(""));
     assert!(!all.is_empty());
     assert!(all
         .iter()
-        .all(|c| (1..=10).contains(&c.category.number) || c.category.number == 20));
+        .all(|c| matches!(c.category.number, 1..=10 | 12 | 13 | 20 | 21)));
     assert_eq!(
         all.len(),
-        308,
-        "Autobahn's categories 1-7, 9 and 10, and the 7 client handshake cases of category 20"
+        308 + 216 + 56,
+        "Autobahn's categories 1-7, 9 and 10 and the 7 client handshake cases of category \
+         20; the 216 compression cases of 12 and 13; category 21 but its 9 invalid offers"
     );
+    // An invalid offer a server must decline cannot be made by a client under test.
+    assert!(all.iter().all(|c| c
+        .compression
+        .as_ref()
+        .is_none_or(|z| z.negotiation != wsspec_cases::Negotiation::MustDecline)));
     // Handshake cases pick their own opening; role rules (19) assume wsspec is the client.
     for other in ["14.*", "18.*", "19.*"] {
         assert!(server_cases(&Patterns::parse(other), &Patterns::parse("")).is_empty());
