@@ -1130,7 +1130,12 @@ impl<'c> Conn<'c> {
         let Some(mut inflater) = self.inflater.take() else {
             return Ok(());
         };
-        let limit = self.limits.max_message;
+        // An echo under comparison is never held, so only its expected size bounds it; any
+        // other message is kept and bounded by the harness's limit.
+        let limit = match &self.perf {
+            Some(perf) => perf.expected.len() as u64 + 1,
+            None => self.limits.max_message,
+        };
         let mut failure = None;
         let mut sink = |chunk: &[u8]| {
             if failure.is_none() {
@@ -1213,8 +1218,10 @@ impl<'c> Conn<'c> {
     /// anything else leaves the step unfinished.
     fn on_peer_gone_perf(&mut self) {
         let Some(perf) = self.perf.take() else { return };
-        // A normal close (1000) is no refusal: the peer just gave up on the message.
+        // A normal close (1000) is no refusal: the peer just gave up on the message. And
+        // the peer must have started the close: its answer to ours refuses nothing.
         let refused = matches!(perf.kind, PerfKind::Echo { refusal_ok: true })
+            && !self.rec.closed_by_me
             && self
                 .rec
                 .remote_close_code

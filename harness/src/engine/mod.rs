@@ -132,7 +132,7 @@ pub async fn run_case(
         }
         outcome => {
             let timeout = matches!(outcome, opening::Outcome::Broken { timeout: true, .. });
-            let decided = declined_by_refusal(case, &outcome)
+            let decided = declined_by_refusal(case, &opening, &outcome)
                 .or_else(|| opening::judge_outcome(&opening.expect, opening.dialect, &outcome));
             let (mut behavior, mut behavior_close, text) = decided.unwrap_or((
                 Verdict::Failed,
@@ -258,15 +258,18 @@ fn judge_run(case: &Case, seen: &Observed, unimplemented: bool) -> Judgement {
     j
 }
 
-/// A refused handshake where only the extension offer had to be declined (RFC 7692 §5).
+/// A refused handshake that offered an invalid permessage-deflate element, which only had
+/// to be declined (RFC 7692 §5): NON-STRICT rather than FAILED.
 fn declined_by_refusal(
     case: &Case,
+    opening: &Opening,
     outcome: &opening::Outcome,
 ) -> Option<(Verdict, CloseVerdict, String)> {
     let must_decline = case
         .compression
         .as_ref()
-        .is_some_and(|c| c.negotiation == Negotiation::MustDecline);
+        .is_some_and(|c| c.negotiation == Negotiation::MustDecline)
+        || offers_invalid_deflate(opening);
     match outcome {
         opening::Outcome::Refused { status, .. } if must_decline && *status >= 400 => Some((
             Verdict::NonStrict,
@@ -278,6 +281,24 @@ fn declined_by_refusal(
         )),
         _ => None,
     }
+}
+
+/// Whether the request offers a permessage-deflate element a server must decline.
+fn offers_invalid_deflate(opening: &Opening) -> bool {
+    use crate::codec::deflate::{parse_extensions, PmdParams, Side, PERMESSAGE_DEFLATE};
+    let request = opening.request();
+    let offered: Vec<&str> = request
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("Sec-WebSocket-Extensions"))
+        .map(|(_, v)| v.as_str())
+        .collect();
+    parse_extensions(&offered.join(", ")).is_ok_and(|items| {
+        items.iter().any(|i| {
+            i.name.eq_ignore_ascii_case(PERMESSAGE_DEFLATE)
+                && PmdParams::from_item(i, Side::Offer).is_err()
+        })
+    })
 }
 
 /// Why and how far an opening handshake got before it failed.
