@@ -15,7 +15,7 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Stdio};
+
 use std::time::Duration;
 
 use common::Peer;
@@ -215,42 +215,6 @@ const REFUSED_DRAFTS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// npm `faye-websocket` 0.11.4 with hixie-75/-76 enabled (`ci/peers/faye_echo.js`);
-/// `None` when missing and `WSSPEC_SKIP_PEERS=1`.
-fn faye_peer() -> Option<Peer> {
-    let peers = common::repo_root().join("ci/peers");
-    let installed = peers
-        .join("node_modules/faye-websocket/package.json")
-        .is_file()
-        && Command::new("node")
-            .arg("--version")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-    if !installed {
-        let what = "npm `faye-websocket` (ci/peers/node_modules) or node";
-        if common::skipping_allowed() {
-            eprintln!(
-                "NOTICE: {what} is missing; test skipped because {}=1",
-                common::SKIP_ENV
-            );
-            return None;
-        }
-        panic!(
-            "{what} is missing: run `bash ci/install-peers.sh` from the repository root \
-             (or set {}=1 to skip tests that need real peers)",
-            common::SKIP_ENV
-        );
-    }
-    let mut cmd = Command::new("node");
-    cmd.arg(peers.join("faye_echo.js"))
-        .arg("0")
-        .current_dir(&peers);
-    Some(Peer::spawn("faye-websocket", cmd))
-}
-
 /// Runs [`CATEGORIES`] against `peer` (agent = the peer's name).
 fn run(peer: &mut Peer) -> Verdicts {
     let _serial = common::heavy_lock();
@@ -267,66 +231,9 @@ fn run(peer: &mut Peer) -> Verdicts {
     common::verdicts(&common::load_index(Path::new(&dir)), &agent)
 }
 
-/// Whether `(behavior, close)` is plain success.
-fn is_clean((behavior, close): &(String, String)) -> bool {
-    matches!(behavior.as_str(), "OK" | "INFORMATIONAL")
-        && matches!(close.as_str(), "OK" | "INFORMATIONAL")
-}
-
-/// Whether `verdict` is one of the `|`-separated alternatives in `allowed`.
-fn allows(allowed: &str, (behavior, close): &(String, String)) -> bool {
-    let word = |spec: &str, got: &str| spec == "*" || spec == got;
-    allowed
-        .split('|')
-        .map(str::trim)
-        .any(|alt| match alt.split_once('/') {
-            Some((b, c)) => word(b, behavior) && word(c, close),
-            None => {
-                word(alt, behavior)
-                    && (matches!(close.as_str(), "OK" | "INFORMATIONAL" | "UNIMPLEMENTED")
-                        || close == behavior)
-            }
-        })
-}
-
 /// Every way `verdicts` of `peer` disagree with [`EXPECTED`] and [`REFUSED_DRAFTS`].
 fn mismatches(peer: &str, verdicts: &Verdicts) -> Vec<String> {
-    let mut problems = Vec::new();
-    let rows: Vec<_> = EXPECTED.iter().filter(|r| r.0 == peer).collect();
-    let mut used = vec![false; rows.len()];
-    for id in common::sorted_ids(verdicts.keys()) {
-        let v = &verdicts[id];
-        let row = rows.iter().position(|r| Patterns::parse(r.1).matches(id));
-        match row {
-            Some(i) => {
-                used[i] = true;
-                let (_, pattern, allowed, why) = rows[i];
-                if !allows(allowed, v) {
-                    problems.push(format!(
-                        "{id}: {} / {} is not among {allowed:?} (row {pattern:?}: {why})",
-                        v.0, v.1
-                    ));
-                }
-            }
-            None if !is_clean(v) => problems.push(format!(
-                "{id}: {} / {} but no EXPECTED row explains it; add e.g.\n    \
-                 ({peer:?}, {id:?}, {:?}, \"<why>\"),",
-                v.0,
-                v.1,
-                if v.1 == "OK" {
-                    v.0.clone()
-                } else {
-                    format!("{}/{}", v.0, v.1)
-                }
-            )),
-            None => {}
-        }
-    }
-    for (row, used) in rows.iter().zip(used) {
-        if !used {
-            problems.push(format!("stale EXPECTED row (matches no case): {row:?}"));
-        }
-    }
+    let mut problems = common::unexplained(peer, verdicts, EXPECTED);
     for (p, pattern, why) in REFUSED_DRAFTS.iter().filter(|r| r.0 == peer) {
         let patterns = Patterns::parse(pattern);
         for (id, (b, c)) in verdicts.iter().filter(|(id, _)| patterns.matches(id)) {
@@ -353,7 +260,7 @@ fn check(test: &str, peer: Option<Peer>) {
     let name = peer.name().to_string();
     let non_ok: Vec<String> = verdicts
         .iter()
-        .filter(|(_, v)| !is_clean(v))
+        .filter(|(_, v)| !common::is_clean(v))
         .map(|(id, (b, c))| format!("{id}: {b} / {c}"))
         .collect();
     eprintln!("{name}: {} cases, not OK: {non_ok:#?}", verdicts.len());
@@ -369,7 +276,7 @@ fn check(test: &str, peer: Option<Peer>) {
 #[test]
 fn drafts_against_faye_websocket() {
     if common::assert_listed("drafts_against_faye_websocket", GATE) {
-        check("drafts_against_faye_websocket", faye_peer());
+        check("drafts_against_faye_websocket", common::faye_peer(&[]));
     }
 }
 
@@ -412,14 +319,14 @@ fn expectation_tables_are_well_formed() {
     }
     // The matcher itself.
     let v = |b: &str, c: &str| (b.to_string(), c.to_string());
-    assert!(allows(
+    assert!(common::allows(
         "UNIMPLEMENTED",
         &v("UNIMPLEMENTED", "UNIMPLEMENTED")
     ));
-    assert!(allows("NON-STRICT|OK", &v("OK", "OK")));
-    assert!(!allows("NON-STRICT", &v("NON-STRICT", "UNCLEAN")));
-    assert!(allows("*/WRONG CODE", &v("OK", "WRONG CODE")));
-    assert!(!allows("OK", &v("FAILED", "OK")));
+    assert!(common::allows("NON-STRICT|OK", &v("OK", "OK")));
+    assert!(!common::allows("NON-STRICT", &v("NON-STRICT", "UNCLEAN")));
+    assert!(common::allows("*/WRONG CODE", &v("OK", "WRONG CODE")));
+    assert!(!common::allows("OK", &v("FAILED", "OK")));
     let mut verdicts = Verdicts::new();
     verdicts.insert("16.1.1".into(), v("FAILED", "FAILED"));
     let found = mismatches("node-ws", &verdicts);

@@ -424,6 +424,120 @@ pub fn websockets_peer() -> Option<Peer> {
     Some(Peer::spawn("py-websockets", cmd))
 }
 
+/// npm `faye-websocket` 0.11.4 with hixie-75/-76 enabled (`ci/peers/faye_echo.js`), with
+/// the script's extra `args` (e.g. `--deflate`); `None` when missing and
+/// `WSSPEC_SKIP_PEERS=1`.
+pub fn faye_peer(args: &[&str]) -> Option<Peer> {
+    let peers = repo_root().join("ci/peers");
+    let installed = peers
+        .join("node_modules/faye-websocket/package.json")
+        .is_file()
+        && Command::new("node")
+            .arg("--version")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+    if !installed {
+        let what = "npm `faye-websocket` (ci/peers/node_modules) or node";
+        if skipping_allowed() {
+            eprintln!(
+                "NOTICE: {what} is missing; test skipped because {}=1",
+                SKIP_ENV
+            );
+            return None;
+        }
+        panic!(
+            "{what} is missing: run `bash ci/install-peers.sh` from the repository root \
+             (or set {}=1 to skip tests that need real peers)",
+            SKIP_ENV
+        );
+    }
+    let mut cmd = Command::new("node");
+    cmd.arg(peers.join("faye_echo.js"))
+        .arg("0")
+        .args(args)
+        .current_dir(&peers);
+    Some(Peer::spawn("faye-websocket", cmd))
+}
+
+/// Whether `(behavior, close)` is plain success.
+pub fn is_clean((behavior, close): &(String, String)) -> bool {
+    matches!(behavior.as_str(), "OK" | "INFORMATIONAL")
+        && matches!(close.as_str(), "OK" | "INFORMATIONAL")
+}
+
+/// Whether `verdict` is one of the `|`-separated alternatives in `allowed`.
+pub fn allows(allowed: &str, (behavior, close): &(String, String)) -> bool {
+    let word = |spec: &str, got: &str| spec == "*" || spec == got;
+    allowed
+        .split('|')
+        .map(str::trim)
+        .any(|alt| match alt.split_once('/') {
+            Some((b, c)) => word(b, behavior) && word(c, close),
+            None => {
+                word(alt, behavior)
+                    && (matches!(close.as_str(), "OK" | "INFORMATIONAL" | "UNIMPLEMENTED")
+                        || close == behavior)
+            }
+        })
+}
+
+/// Every way `verdicts` of `peer` disagree with an expectation table of rows
+/// `(peer agent, case pattern, allowed verdicts, why)`: a verdict outside its row's allowed
+/// set, a non-OK verdict no row explains, and a row that matches no case (stale).
+///
+/// Patterns use `--cases` syntax; the first row whose peer and pattern match a case
+/// decides it. Allowed verdicts are `|`-separated `BEHAVIOR` or `BEHAVIOR/CLOSE` (`*` for
+/// anything); `BEHAVIOR` alone allows a close of OK, INFORMATIONAL, UNIMPLEMENTED or the
+/// same word.
+pub fn unexplained(
+    peer: &str,
+    verdicts: &BTreeMap<String, (String, String)>,
+    table: &[(&str, &str, &str, &str)],
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    let rows: Vec<_> = table.iter().filter(|r| r.0 == peer).collect();
+    let mut used = vec![false; rows.len()];
+    for id in sorted_ids(verdicts.keys()) {
+        let v = &verdicts[id];
+        let row = rows
+            .iter()
+            .position(|r| wsspec_cases::Patterns::parse(r.1).matches(id));
+        match row {
+            Some(i) => {
+                used[i] = true;
+                let (_, pattern, allowed, why) = rows[i];
+                if !allows(allowed, v) {
+                    problems.push(format!(
+                        "{id}: {} / {} is not among {allowed:?} (row {pattern:?}: {why})",
+                        v.0, v.1
+                    ));
+                }
+            }
+            None if !is_clean(v) => problems.push(format!(
+                "{id}: {} / {} but no EXPECTED row explains it; add e.g.\n    \
+                 ({peer:?}, {id:?}, {:?}, \"<why>\"),",
+                v.0,
+                v.1,
+                if v.1 == "OK" {
+                    v.0.clone()
+                } else {
+                    format!("{}/{}", v.0, v.1)
+                }
+            )),
+            None => {}
+        }
+    }
+    for (row, used) in rows.iter().zip(used) {
+        if !used {
+            problems.push(format!("stale EXPECTED row (matches no case): {row:?}"));
+        }
+    }
+    problems
+}
+
 /// The built-in reference server, `wsspec echo --listen 127.0.0.1:0`.
 pub fn wsspec_echo_peer() -> Peer {
     let mut cmd = Command::new(wsspec_bin());
