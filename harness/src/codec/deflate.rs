@@ -525,9 +525,8 @@ pub fn check_response(offers: &[PmdParams], response: &PmdParams) -> Result<Agre
 
 /// Whether Autobahn's answer `accept` fits `offer`.
 fn accept_fits(accept: &DeflateAccept, offer: &PmdParams) -> bool {
-    if accept.client_no_context_takeover && !offer.client_no_context_takeover {
-        return false;
-    }
+    // `client_no_context_takeover` may be asked of any client (RFC 7692 §7.1.1.2), as
+    // Autobahn's server does whatever the offer says.
     match (accept.client_max_window_bits, offer.client_max_window_bits) {
         (None, _) => true,
         (Some(_), None) => false,
@@ -537,9 +536,9 @@ fn accept_fits(accept: &DeflateAccept, offer: &PmdParams) -> bool {
 }
 
 /// Server side, Autobahn's accept: for each answer in `accepts` in order, the first offer
-/// it fits (an answer with client_no_context_takeover=true fits only an offer with
-/// client_no_context_takeover; one with client_max_window_bits=Some(n) only an offer that
-/// names client_max_window_bits, any value ≥ n or none); the response echoes the offer's
+/// it fits (an answer with client_max_window_bits=Some(n) fits only an offer that names
+/// client_max_window_bits, any value ≥ n or none; client_no_context_takeover fits every
+/// offer); the response echoes the offer's
 /// server_no_context_takeover and server_max_window_bits and adds the answer's client_*
 /// params. Returns the response params and the agreed set; None if nothing fits.
 pub fn accept_offer(

@@ -736,7 +736,11 @@ fn accept_offer_follows_autobahns_seven_policies() {
         (&[DeflateAccept::default()], [pmd("; server_max_window_bits=9"), pmd(""), pmd("")]),
         (
             &[accept(true, 0)],
-            [pmd("; server_max_window_bits=9; client_no_context_takeover"), None, None],
+            [
+                pmd("; server_max_window_bits=9; client_no_context_takeover"),
+                pmd("; client_no_context_takeover"),
+                pmd("; client_no_context_takeover"),
+            ],
         ),
         (
             &[accept(false, 9)],
@@ -758,7 +762,7 @@ fn accept_offer_follows_autobahns_seven_policies() {
             &[accept(true, 9)],
             [
                 pmd("; server_max_window_bits=9; client_no_context_takeover; client_max_window_bits=9"),
-                None,
+                pmd("; client_no_context_takeover; client_max_window_bits=9"),
                 None,
             ],
         ),
@@ -766,7 +770,7 @@ fn accept_offer_follows_autobahns_seven_policies() {
             &[accept(true, 15)],
             [
                 pmd("; server_max_window_bits=9; client_no_context_takeover; client_max_window_bits=15"),
-                None,
+                pmd("; client_no_context_takeover; client_max_window_bits=15"),
                 None,
             ],
         ),
@@ -774,8 +778,8 @@ fn accept_offer_follows_autobahns_seven_policies() {
             &[accept(true, 9), accept(true, 0), accept(false, 0)],
             [
                 pmd("; server_max_window_bits=9; client_no_context_takeover; client_max_window_bits=9"),
-                pmd(""),
-                pmd(""),
+                pmd("; client_no_context_takeover; client_max_window_bits=9"),
+                pmd("; client_no_context_takeover"),
             ],
         ),
     ];
