@@ -225,9 +225,18 @@ pub async fn serve_case(
     let mut conn = Conn::new(case, limits, Record::default(), dialect, deflate).into_server();
     conn.drive(rd, wr, &leftover).await;
     let duration = opened_at.elapsed().as_millis() as u64;
-    let judgement = judge_run(case, &conn.observed(), conn.was_unimplemented());
+    let mut judgement = judge_run(case, &conn.observed(), conn.was_unimplemented());
     let mut rec = conn.rec;
     rec.preopen = (http_response.len() as u64, http_request.len() as u64);
+    let sent_data = rec
+        .rx_frame_stats
+        .keys()
+        .any(|op| matches!(op.as_str(), "0" | "1" | "2"));
+    if case.tests_clients_only() && sent_data && judgement.behavior == Verdict::Ok {
+        // Even a frame the harness then refused shows the connection was treated as open.
+        judgement.behavior = Verdict::Failed;
+        judgement.result = "The client sent data on a connection it had to refuse.".into();
+    }
     if let Some(v) = rec.violation {
         rec.was_not_clean_reason
             .get_or_insert(format!("peer violated RFC 6455: {v}"));

@@ -467,15 +467,16 @@ async fn handle(shared: Arc<Shared>, mut stream: TcpStream) {
         let case = shared.cases[*index - 1];
         if let Some(reason) = valid_for_this_client(&head, case) {
             // The wrong answer would be right for this client's offer: nothing to test.
+            let mut response = "?".to_string();
             if let Upgrade::Hybi { accept } = &upgrade {
-                let answer = switching_response(accept, None);
-                if let Ok(Ok(())) = timeout(HEAD_TIMEOUT, stream.write_all(answer.as_bytes())).await
-                {
+                response = switching_response(accept, None);
+                let sent = timeout(HEAD_TIMEOUT, stream.write_all(response.as_bytes())).await;
+                if let Ok(Ok(())) = sent {
                     wire::reply_and_close(stream, None, leftover).await;
                 }
             }
             let request = String::from_utf8_lossy(&raw).into_owned();
-            let result = not_expressible(case, *index, agent, request, "?".into(), &reason);
+            let result = not_expressible(case, *index, agent, request, response, &reason);
             shared.store_result(result, agent).await;
             return;
         }
