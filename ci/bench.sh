@@ -4,11 +4,16 @@
 # one after the other in the same session, and the wall times and peak RSS are printed
 # as ratios. Autobahn is set up under /tmp by ci/run-autobahn.sh (Python 2.7).
 #
-#   ci/bench.sh [ROUNDS]     (default 1 round; figures go into BENCHMARKS.md by hand)
+#   ci/bench.sh [ROUNDS] [SELECTIONS]   (default 1 round of "core all"; figures go into
+#                                        BENCHMARKS.md by hand)
+#   SELECTIONS: space-separated among core (1-7, 10), all (core + 9) and compression
+#   (12, 13: about 11 GB through the server, ten minutes per tool). User and system CPU
+#   are printed too, because in the compression cases the server's CPU is the limit.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 rounds="${1:-1}"
+selections="${2:-core all}"
 bash ci/install-peers.sh >/dev/null
 cargo build --release --quiet
 wsspec="$root/target/release/wsspec"
@@ -25,21 +30,22 @@ url="ws://127.0.0.1:$port"
 
 core="1.*,2.*,3.*,4.*,5.*,6.*,7.*,10.*"
 all="$core,9.*"
-measure() { # name, command... → "seconds peak_kb"
+compression="12.*,13.*"
+measure() { # name, command... → "seconds peak_kb user_s sys_s"
   local name="$1"; shift
-  /usr/bin/time -f "%e %M" -o "$work/$name.time" "$@" >"$work/$name.log" 2>&1
+  /usr/bin/time -f "%e %M %U %S" -o "$work/$name.time" "$@" >"$work/$name.log" 2>&1
   cat "$work/$name.time"
 }
-printf '%-8s %-30s %10s %10s\n' round run wall_s peak_rss_kb
+printf '%-8s %-34s %10s %12s %8s %8s\n' round run wall_s peak_rss_kb user_s sys_s
 for r in $(seq "$rounds"); do
-  for sel in core all; do
+  for sel in $selections; do
     pat="${!sel}"
-    read -r ab_s ab_kb < <(measure "ab-$sel-$r" bash ci/run-autobahn.sh "$url" autobahn "$pat" "$work/ab-$sel-$r")
-    read -r ws_s ws_kb < <(measure "ws-$sel-$r" "$wsspec" client --url "$url" --agent wsspec --cases "$pat" --out "$work/ws-$sel-$r")
-    read -r w1_s w1_kb < <(measure "w1-$sel-$r" "$wsspec" client --url "$url" --agent wsspec --cases "$pat" --jobs 1 --out "$work/w1-$sel-$r")
-    printf '%-8s %-30s %10s %10s\n' "$r" "autobahn $sel" "$ab_s" "$ab_kb"
-    printf '%-8s %-30s %10s %10s\n' "$r" "wsspec $sel (default jobs)" "$ws_s" "$ws_kb"
-    printf '%-8s %-30s %10s %10s\n' "$r" "wsspec $sel (--jobs 1)" "$w1_s" "$w1_kb"
+    read -r ab_s ab_kb ab_u ab_y < <(measure "ab-$sel-$r" bash ci/run-autobahn.sh "$url" autobahn "$pat" "$work/ab-$sel-$r")
+    read -r ws_s ws_kb ws_u ws_y < <(measure "ws-$sel-$r" "$wsspec" client --url "$url" --agent wsspec --cases "$pat" --out "$work/ws-$sel-$r")
+    read -r w1_s w1_kb w1_u w1_y < <(measure "w1-$sel-$r" "$wsspec" client --url "$url" --agent wsspec --cases "$pat" --jobs 1 --out "$work/w1-$sel-$r")
+    printf '%-8s %-34s %10s %12s %8s %8s\n' "$r" "autobahn $sel" "$ab_s" "$ab_kb" "$ab_u" "$ab_y"
+    printf '%-8s %-34s %10s %12s %8s %8s\n' "$r" "wsspec $sel (default jobs)" "$ws_s" "$ws_kb" "$ws_u" "$ws_y"
+    printf '%-8s %-34s %10s %12s %8s %8s\n' "$r" "wsspec $sel (--jobs 1)" "$w1_s" "$w1_kb" "$w1_u" "$w1_y"
     python3 -c "print('         ratio autobahn/wsspec: %.1fx (default jobs), %.1fx (--jobs 1); RSS %.1fx' % ($ab_s/$ws_s, $ab_s/$w1_s, $ab_kb/$ws_kb))"
   done
 done

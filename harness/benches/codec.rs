@@ -2,7 +2,10 @@
 //! beside its plain reference in the same run: the word-at-a-time mask against the
 //! byte-at-a-time one, the incremental SIMD UTF-8 validator (fed 64 KiB reads, as the
 //! engine is) against `std::str::from_utf8` over the whole message, and the streaming
-//! deframer against a plain copy of the octets.
+//! deframer against a plain copy of the octets; and permessage-deflate on Autobahn's JSON
+//! file (categories 12 and 13): wsspec's level-1 compressor against zlib's default level 6
+//! (what Autobahn and most peers use), its bounded streaming inflater against inflating
+//! into one growing buffer.
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use wsspec::codec::mask::{apply_mask, apply_mask_bytewise};
@@ -103,5 +106,67 @@ fn deframing(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, masking, utf8, deframing);
+/// 1 MiB of Autobahn's JSON payload file, the way category 12 sends it.
+fn json_mib() -> Vec<u8> {
+    let corpus = wsspec_cases::Corpus::Json.bytes();
+    corpus.iter().copied().cycle().take(1 << 20).collect()
+}
+
+/// Raw deflate at `level`, sync-flushed, as one message.
+fn zlib_deflate(data: &[u8], level: u32) -> Vec<u8> {
+    let mut z = flate2::Compress::new(flate2::Compression::new(level), false);
+    let mut out = Vec::with_capacity(data.len() + 1024);
+    z.compress_vec(data, &mut out, flate2::FlushCompress::Sync)
+        .expect("deflate");
+    out
+}
+
+fn deflating(c: &mut Criterion) {
+    use wsspec::codec::deflate::{Deflater, Inflater};
+    let data = json_mib();
+    let mut g = c.benchmark_group("deflate_json_1MiB");
+    g.throughput(Throughput::Bytes(data.len() as u64));
+    g.sample_size(20);
+    g.bench_function("wsspec_deflater_level1", |b| {
+        let mut d = Deflater::new(15, true);
+        b.iter(|| d.message(black_box(&data)))
+    });
+    g.bench_function("zlib_level6", |b| {
+        b.iter(|| zlib_deflate(black_box(&data), 6))
+    });
+    g.finish();
+
+    let compressed = Deflater::new(15, true).message(&data);
+    let mut g = c.benchmark_group("inflate_json_1MiB");
+    g.throughput(Throughput::Bytes(data.len() as u64));
+    g.sample_size(20);
+    g.bench_function("wsspec_inflater_streaming", |b| {
+        let mut i = Inflater::new(15, true);
+        b.iter(|| {
+            let mut seen = 0usize;
+            for piece in compressed.chunks(READ) {
+                i.write(black_box(piece), u64::MAX, &mut |out: &[u8]| {
+                    seen += out.len()
+                })
+                .ok();
+            }
+            i.finish(u64::MAX, &mut |out: &[u8]| seen += out.len()).ok();
+            seen
+        })
+    });
+    g.bench_function("flate2_into_one_buffer", |b| {
+        b.iter(|| {
+            let mut z = flate2::Decompress::new(false);
+            let mut input = compressed.clone();
+            input.extend_from_slice(&[0, 0, 0xff, 0xff]);
+            let mut out = Vec::with_capacity(data.len() + 64);
+            z.decompress_vec(black_box(&input), &mut out, flate2::FlushDecompress::Sync)
+                .ok();
+            out.len()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, masking, utf8, deframing, deflating);
 criterion_main!(benches);

@@ -27,20 +27,13 @@ const RUN_TIMEOUT: Duration = Duration::from_secs(600);
 /// Set to run all 216 cases of categories 12 and 13 instead of [`parity_cases`].
 const FULL_ENV: &str = "WSSPEC_FULL_COMPRESSION";
 
-/// The 12/13 cases compared with Autobahn: in each of the 12 subcategories the cases with
-/// messages of 16 octets to 8 KiB (1–6) and the first fragmented one (11, 8 KiB in
-/// 256-octet frames); all 216 with `WSSPEC_FULL_COMPRESSION=1`.
+/// The 12/13 cases compared with Autobahn: [`common::compression_subset`], or all 216
+/// with `WSSPEC_FULL_COMPRESSION=1`.
 fn parity_cases() -> String {
     if std::env::var_os(FULL_ENV).is_some() {
         return "12.*,13.*".to_string();
     }
-    let subcategories = (1..=5)
-        .map(|s| format!("12.{s}"))
-        .chain((1..=7).map(|s| format!("13.{s}")));
-    subcategories
-        .flat_map(|sub| [1, 2, 3, 4, 5, 6, 11].map(|n| format!("{sub}.{n}")))
-        .collect::<Vec<_>>()
-        .join(",")
+    common::compression_subset().join(",")
 }
 
 /// What each server gets in category 21 where that is not plain OK:
