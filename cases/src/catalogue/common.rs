@@ -1,7 +1,9 @@
 //! Small helpers shared by the category tables.
 
+use super::CaseBuilder;
 use crate::model::{
-    opcode, Dialect, Event, ExpectedClose, FrameSpec, Opening, Payload, Request, Step,
+    opcode, Dialect, Event, Expected, ExpectedClose, FrameSpec, Opening, Payload, Request,
+    ServerAnswer, Step, VerdictRule,
 };
 
 /// The short text most framing cases send.
@@ -160,6 +162,28 @@ pub(crate) fn deflate_opening(offer: &str) -> Opening {
         request: Some(request),
         ..Opening::default()
     }
+}
+
+/// What a client that opened the connection anyway would echo (categories 20 and 21.5).
+pub(crate) const PROBE: &str = "wsspec: this connection must not have opened";
+
+/// A server-mode case whose opening answer a client must refuse: wsspec gives `answer`,
+/// then sends [`PROBE`]. A conforming client fails the connection and echoes nothing.
+pub(crate) fn must_refuse(id: &str, description: &str, answer: ServerAnswer) -> CaseBuilder {
+    CaseBuilder::new(
+        id,
+        description,
+        "The client must fail the connection: it never echoes the message and closes TCP \
+         (any WebSocket frame from it shows it took the connection as open).",
+    )
+    .server_answer(answer)
+    .steps(vec![
+        Step::Send(FrameSpec::text(PROBE)),
+        Step::KillAfter(2000),
+    ])
+    .expect(Expected::ok(vec![]))
+    .close(ExpectedClose::peer_fails(&[]))
+    .rule(VerdictRule::WrongCodeFailsBehavior)
 }
 
 #[cfg(test)]
