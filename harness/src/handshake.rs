@@ -85,6 +85,15 @@ impl Head {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Every line's value of a header, in order.
+    pub fn values(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
     /// All values of a header, comma lists split and trimmed.
     pub fn tokens(&self, name: &str) -> Vec<&str> {
         self.headers

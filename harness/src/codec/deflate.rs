@@ -535,6 +535,34 @@ fn accept_fits(accept: &DeflateAccept, offer: &PmdParams) -> bool {
     }
 }
 
+/// The valid permessage-deflate offers among `Sec-WebSocket-Extensions` header values (one
+/// per line); invalid offers are left out, as a server declines them (RFC 7692 §5), and a
+/// malformed header yields none.
+pub fn valid_offers<S: AsRef<str>>(values: &[S]) -> Vec<PmdParams> {
+    deflate_elements(values)
+        .iter()
+        .filter_map(|i| PmdParams::from_item(i, Side::Offer).ok())
+        .collect()
+}
+
+/// Whether `Sec-WebSocket-Extensions` header values offer a permessage-deflate element
+/// that a server must decline (RFC 7692 §5).
+pub fn has_invalid_offer<S: AsRef<str>>(values: &[S]) -> bool {
+    deflate_elements(values)
+        .iter()
+        .any(|i| PmdParams::from_item(i, Side::Offer).is_err())
+}
+
+/// The permessage-deflate elements of header values; none if the header is malformed.
+fn deflate_elements<S: AsRef<str>>(values: &[S]) -> Vec<ExtensionItem> {
+    let joined: Vec<&str> = values.iter().map(AsRef::as_ref).collect();
+    parse_extensions(&joined.join(", "))
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|i| i.name.eq_ignore_ascii_case(PERMESSAGE_DEFLATE))
+        .collect()
+}
+
 /// Server side, Autobahn's accept: for each answer in `accepts` in order, the first offer
 /// it fits (an answer with client_max_window_bits=Some(n) fits only an offer that names
 /// client_max_window_bits, any value ≥ n or none; client_no_context_takeover fits every

@@ -5,7 +5,7 @@ use base64::Engine as _;
 
 use wsspec_cases::DeflateAccept;
 
-use crate::codec::deflate::{self, Agreed, PmdParams, Side};
+use crate::codec::deflate::{self, Agreed, PmdParams};
 use crate::codec::hixie::key_value;
 use crate::handshake::{accept_key, Head};
 
@@ -67,21 +67,7 @@ pub fn switching_response(accept: &str, extensions: Option<&str>) -> String {
 /// (echoing its `server_*` parameters, asking nothing of the client). Invalid offers are
 /// declined (RFC 7692 §7), a malformed header declines them all; `None`: no extension.
 pub fn negotiate_deflate(head: &Head) -> Option<(PmdParams, Agreed)> {
-    let values: Vec<&str> = head
-        .headers
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case("Sec-WebSocket-Extensions"))
-        .map(|(_, v)| v.as_str())
-        .collect();
-    if values.is_empty() {
-        return None;
-    }
-    let items = deflate::parse_extensions(&values.join(", ")).ok()?;
-    let offers: Vec<PmdParams> = items
-        .iter()
-        .filter(|i| i.name.eq_ignore_ascii_case(deflate::PERMESSAGE_DEFLATE))
-        .filter_map(|i| PmdParams::from_item(i, Side::Offer).ok())
-        .collect();
+    let offers = deflate::valid_offers(&head.values("Sec-WebSocket-Extensions"));
     deflate::accept_offer(&offers, &[DeflateAccept::default()])
 }
 

@@ -294,7 +294,6 @@ fn declined_by_refusal(
 
 /// Whether the request offers a permessage-deflate element a server must decline.
 fn offers_invalid_deflate(opening: &Opening) -> bool {
-    use crate::codec::deflate::{parse_extensions, PmdParams, Side, PERMESSAGE_DEFLATE};
     let request = opening.request();
     let offered: Vec<&str> = request
         .headers
@@ -302,12 +301,7 @@ fn offers_invalid_deflate(opening: &Opening) -> bool {
         .filter(|(n, _)| n.eq_ignore_ascii_case("Sec-WebSocket-Extensions"))
         .map(|(_, v)| v.as_str())
         .collect();
-    parse_extensions(&offered.join(", ")).is_ok_and(|items| {
-        items.iter().any(|i| {
-            i.name.eq_ignore_ascii_case(PERMESSAGE_DEFLATE)
-                && PmdParams::from_item(i, Side::Offer).is_err()
-        })
-    })
+    crate::codec::deflate::has_invalid_offer(&offered)
 }
 
 /// Why and how far an opening handshake got before it failed.

@@ -496,12 +496,7 @@ impl From<String> for AnswerError {
 /// The server's `Sec-WebSocket-Extensions` answer: only offered, real extensions, and a
 /// permessage-deflate answer that fits one of the offers (RFC 7692 §7.1).
 fn check_extensions(head: &Head, r: &Rendered) -> Result<Option<Agreed>, AnswerError> {
-    let answers: Vec<&str> = head
-        .headers
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case("Sec-WebSocket-Extensions"))
-        .map(|(_, v)| v.as_str())
-        .collect();
+    let answers = head.values("Sec-WebSocket-Extensions");
     if answers.is_empty() {
         return Ok(None);
     }
@@ -533,7 +528,7 @@ fn check_extensions(head: &Head, r: &Rendered) -> Result<Option<Agreed>, AnswerE
         }
         let answer = PmdParams::from_item(item, Side::Response)
             .map_err(|e| format!("permessage-deflate answer refused: {e}"))?;
-        let offers = offered_deflate(r);
+        let offers = deflate::valid_offers(&r.extension_values);
         if offers.is_empty() {
             return Err(
                 "server accepted permessage-deflate although every offer of it was invalid and \
@@ -555,18 +550,6 @@ fn check_extensions(head: &Head, r: &Rendered) -> Result<Option<Agreed>, AnswerE
         agreed = Some(terms);
     }
     Ok(agreed)
-}
-
-/// The valid permessage-deflate offers of a request (invalid ones must be declined).
-fn offered_deflate(r: &Rendered) -> Vec<PmdParams> {
-    let Ok(items) = deflate::parse_extensions(&r.extension_values.join(", ")) else {
-        return Vec::new();
-    };
-    items
-        .iter()
-        .filter(|i| i.name.eq_ignore_ascii_case(deflate::PERMESSAGE_DEFLATE))
-        .filter_map(|i| PmdParams::from_item(i, Side::Offer).ok())
-        .collect()
 }
 
 fn location(r: &Rendered) -> String {

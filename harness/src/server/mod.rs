@@ -694,20 +694,7 @@ fn valid_for_this_client(head: &Head, case: &Case) -> Option<String> {
 
 /// The client's valid permessage-deflate offers (invalid ones are declined).
 fn deflate_offers(head: &Head) -> Vec<PmdParams> {
-    let offered: Vec<&str> = head
-        .headers
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case("Sec-WebSocket-Extensions"))
-        .map(|(_, v)| v.as_str())
-        .collect();
-    let Ok(items) = deflate::parse_extensions(&offered.join(", ")) else {
-        return Vec::new();
-    };
-    items
-        .iter()
-        .filter(|i| i.name.eq_ignore_ascii_case(deflate::PERMESSAGE_DEFLATE))
-        .filter_map(|i| PmdParams::from_item(i, Side::Offer).ok())
-        .collect()
+    deflate::valid_offers(&head.values("Sec-WebSocket-Extensions"))
 }
 
 /// Answer an accepted upgrade in its dialect: the 101 (category 20's wrong one on purpose),
