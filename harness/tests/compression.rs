@@ -12,7 +12,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::time::Duration;
 
 use common::Peer;
@@ -110,30 +109,9 @@ const EXPECTED_21: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
-/// Runs `cases` against `peer` (agent = the peer's name) and returns the verdicts and the
-/// report directory.
+/// Runs `cases` against `peer`: the verdicts and the report directory.
 fn run(peer: &mut Peer, cases: &str) -> (Verdicts, tempfile::TempDir) {
-    let _serial = common::heavy_lock();
-    let agent = peer.name().to_string();
-    let out = tempfile::tempdir().expect("temp dir");
-    let url = peer.url();
-    let dir = out.path().display().to_string();
-    let args = [
-        "client", "--url", &url, "--agent", &agent, "--cases", cases, "--out", &dir,
-    ];
-    let run = common::wsspec(&args, RUN_TIMEOUT);
-    peer.assert_alive();
-    run.expect_code(0);
-    let verdicts = common::verdicts(&common::load_index(out.path()), &agent);
-    (verdicts, out)
-}
-
-/// The per-case JSON of `id`.
-fn case_json(dir: &Path, agent: &str, id: &str) -> Value {
-    let path = dir.join(format!("{}.json", common::case_file_stem(agent, id)));
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    common::run_client(peer, cases, RUN_TIMEOUT)
 }
 
 /// Autobahn's verdicts for `agent` in categories 12 and 13 (`*-compression.json`).
@@ -169,7 +147,7 @@ fn check_parity(peer: Option<Peer>) {
             Some(theirs) => problems.push(format!("{id}: wsspec {verdict:?}, Autobahn {theirs:?}")),
             None => problems.push(format!("{id}: not in Autobahn's report")),
         }
-        let json = case_json(out.path(), &agent, id);
+        let json = common::case_json(out.path(), &agent, id);
         let negotiated = json["httpResponse"]
             .as_str()
             .is_some_and(|r| r.to_ascii_lowercase().contains("permessage-deflate"));
@@ -323,7 +301,7 @@ fn big_messages_and_a_bomb_keep_the_harness_memory_bounded() {
         verdicts.values().all(|(b, c)| b == "OK" && c == "OK"),
         "ws echoes 16 MiB and refuses the bomb with 1009: {verdicts:?}"
     );
-    let bomb = case_json(out.path(), "node-ws", "21.4.6");
+    let bomb = common::case_json(out.path(), "node-ws", "21.4.6");
     assert_eq!(bomb["remoteCloseCode"], 1009, "ws's limit is 64 MiB");
     eprintln!("peak RSS of wsspec: {} KiB", peak);
     assert!(peak > 0, "could not read the process's memory");

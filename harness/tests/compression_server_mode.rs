@@ -19,12 +19,11 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::thread;
+use std::path::Path;
 use std::time::Duration;
 
-use common::{Outcome, Peer};
+use common::clients::{self, Driver};
+use common::Peer;
 use serde_json::Value;
 use wsspec_cases::{Case, Negotiation, Patterns};
 
@@ -119,126 +118,22 @@ fn category(id: &str) -> u32 {
         .unwrap_or_else(|| panic!("case id {id:?} has no category"))
 }
 
-/// Fails the test (or, with `WSSPEC_SKIP_PEERS=1`, prints a notice and returns `false`)
-/// when `what` is missing.
-fn require(present: bool, what: &str) -> bool {
-    if present {
-        return true;
-    }
-    if common::skipping_allowed() {
-        eprintln!(
-            "NOTICE: {what} is missing; test skipped because {}=1",
-            common::SKIP_ENV
-        );
-        return false;
-    }
-    panic!(
-        "{what} is missing: run `bash ci/install-peers.sh` from the repository root \
-         (or set {}=1 to skip tests that need real peers)",
-        common::SKIP_ENV
-    );
-}
-
-fn peers_dir() -> PathBuf {
-    common::repo_root().join("ci/peers")
-}
-
-/// Whether node, npm `ws` and `playwright-core`, the `websockets` venv and Chromium are
-/// there; see [`require`].
-fn drivers_present() -> bool {
-    let peers = peers_dir();
-    let node = Command::new("node")
-        .arg("--version")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    require(
-        node && peers.join("node_modules/ws/package.json").is_file(),
-        "npm `ws` (ci/peers/node_modules) or node",
-    ) && require(
-        peers.join(".venv/bin/python").is_file(),
-        "PyPI `websockets` (ci/peers/.venv)",
-    ) && require(
-        peers
-            .join("node_modules/playwright-core/package.json")
-            .is_file(),
-        "npm `playwright-core` (ci/peers/node_modules)",
-    ) && common::chromium().is_some()
-}
-
-/// A driver run: what it is called and the command.
-struct Driver {
-    what: String,
-    cmd: Command,
-}
-
-/// The three drivers against `server`, each under its agent name.
+/// The three drivers against `server`, each under its agent name, compression on.
 fn drivers(server: &Peer) -> Vec<Driver> {
-    let peers = peers_dir();
-    let mut ws = Command::new("node");
-    ws.arg(peers.join("ws_client.js"))
-        .args([&server.url(), WS, "--deflate"])
-        .current_dir(&peers);
-    let mut py = Command::new(peers.join(".venv/bin/python"));
-    py.arg("-u")
-        .arg(peers.join("websockets_client.py"))
-        .args([&server.url(), PY, "--deflate"])
-        .current_dir(&peers);
-    // The page's own bound is 30 s shorter than the process bound, so a hung page reports
-    // its text.
-    let page_ms = RUN_TIMEOUT
-        .saturating_sub(Duration::from_secs(30))
-        .as_millis();
-    let mut chromium = Command::new("node");
-    chromium
-        .arg(peers.join("chromium_run.js"))
-        .arg(format!("http://127.0.0.1:{}/", server.port))
-        .arg(CHROMIUM)
-        .arg(page_ms.to_string())
-        .current_dir(&peers);
-    [
-        (WS, "ws_client.js", ws),
-        (PY, "websockets_client.py", py),
-        (CHROMIUM, "chromium_run.js", chromium),
+    let mut ws = clients::ws_driver(server, WS, RUN_TIMEOUT);
+    ws.cmd.arg("--deflate");
+    let mut py = clients::py_driver(server, PY, RUN_TIMEOUT);
+    py.cmd.arg("--deflate");
+    vec![
+        ws,
+        py,
+        clients::chromium_driver(server, CHROMIUM, RUN_TIMEOUT),
     ]
-    .into_iter()
-    .map(|(agent, script, cmd)| Driver {
-        what: format!("{script} as {agent}"),
-        cmd,
-    })
-    .collect()
-}
-
-/// Runs `drivers` at the same time, each bounded, and returns their outcomes in order once
-/// all have finished. Each must exit 0.
-fn run_concurrently(drivers: Vec<Driver>) -> Vec<Outcome> {
-    let handles: Vec<_> = drivers
-        .into_iter()
-        .map(|d| thread::spawn(move || common::run_bounded(d.cmd, RUN_TIMEOUT, &d.what)))
-        .collect();
-    let outcomes: Vec<Outcome> = handles
-        .into_iter()
-        .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-        .collect();
-    for o in &outcomes {
-        o.expect_code(0);
-    }
-    outcomes
 }
 
 // ------------------------------------------------------------------------------------------
 // Reports
 // ------------------------------------------------------------------------------------------
-
-/// The per-case JSON of `agent`'s case `id`.
-fn case_json(dir: &Path, agent: &str, id: &str) -> Value {
-    let path = dir.join(format!("{}.json", common::case_file_stem(agent, id)));
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
 
 fn str_field<'a>(report: &'a Value, key: &str) -> &'a str {
     report.get(key).and_then(Value::as_str).unwrap_or_default()
@@ -261,7 +156,7 @@ fn extensions_header(head: &str) -> Option<String> {
 /// with both compression ratios (the binary files barely compress: ratios above 1 occur).
 fn negotiation_problems(dir: &Path, agent: &str, case: &Case) -> Vec<String> {
     let id = &case.id;
-    let report = case_json(dir, agent, id);
+    let report = common::case_json(dir, agent, id);
     let mut problems = Vec::new();
     let offer = extensions_header(str_field(&report, "httpRequest")).unwrap_or_default();
     if !offer.starts_with("permessage-deflate") || !offer.contains("client_max_window_bits") {
@@ -334,7 +229,7 @@ fn index_cell_ratios(html: &str, agent: &str, id: &str) -> Option<(f64, f64)> {
 /// Three real clients at once on 12/13 (84 cases) and category 21 in server mode.
 #[test]
 fn three_real_clients_concurrently_on_compression() {
-    if !common::assert_server_mode() || !drivers_present() {
+    if !common::assert_server_mode() || !clients::drivers_present(&["ws", "py", "chromium"]) {
         return;
     }
     let _heavy = common::heavy_lock();
@@ -374,37 +269,10 @@ fn three_real_clients_concurrently_on_compression() {
     );
 
     let out = tempfile::tempdir().expect("temp dir");
-    let mut cmd = Command::new(common::wsspec_bin());
-    cmd.args([
-        "server",
-        "--listen",
-        "127.0.0.1:0",
-        "--cases",
-        &patterns,
-        "--out",
-    ])
-    .arg(out.path());
-    let mut server = Peer::spawn("wsspec-server", cmd);
+    let mut server = clients::start_server(out.path(), &patterns);
 
-    let outcomes = run_concurrently(drivers(&server));
-    server.assert_alive();
-    for o in &outcomes {
-        eprintln!("{} took {:.1?}", o.what, o.elapsed);
-    }
-    assert!(
-        outcomes[2].stdout.contains("done"),
-        "the browser page did not say done:\n{}",
-        outcomes[2].stdout
-    );
-
-    let index = common::load_index(out.path());
-    let agents: BTreeSet<&str> = index
-        .as_object()
-        .expect("index.json is an object")
-        .keys()
-        .map(String::as_str)
-        .collect();
-    assert_eq!(agents, BTreeSet::from(AGENTS), "index.json agents");
+    let drivers = drivers(&server);
+    let index = clients::run_with_browser(&mut server, drivers, out.path(), &AGENTS);
 
     let html = std::fs::read_to_string(out.path().join("index.html")).expect("index.html");
     let mut problems = Vec::new();
@@ -429,7 +297,7 @@ fn three_real_clients_concurrently_on_compression() {
             let Some(verdict) = got.get(id) else { continue };
             // A verdict that passes while the harness failed the connection itself (e.g.
             // its own message limit cut an echo off) is judged on the wrong grounds.
-            let report = case_json(out.path(), agent, id);
+            let report = common::case_json(out.path(), agent, id);
             if common::is_clean(verdict) && report.get("failedByMe") == Some(&Value::Bool(true)) {
                 problems.push(format!(
                     "{agent} {id}: {verdict:?}, but wsspec failed the connection: {}",
@@ -468,7 +336,11 @@ fn three_real_clients_concurrently_on_compression() {
 
     // The Chromium agent's cases were really run by Chromium, the others' were not.
     for agent in AGENTS {
-        let request = str_field(&case_json(out.path(), agent, "12.1.1"), "httpRequest").to_string();
+        let request = str_field(
+            &common::case_json(out.path(), agent, "12.1.1"),
+            "httpRequest",
+        )
+        .to_string();
         assert_eq!(
             request.contains("HeadlessChrome"),
             agent == CHROMIUM,

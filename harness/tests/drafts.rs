@@ -14,7 +14,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use std::time::Duration;
 
@@ -217,18 +216,7 @@ const REFUSED_DRAFTS: &[(&str, &str, &str)] = &[
 
 /// Runs [`CATEGORIES`] against `peer` (agent = the peer's name).
 fn run(peer: &mut Peer) -> Verdicts {
-    let _serial = common::heavy_lock();
-    let agent = peer.name().to_string();
-    let out = tempfile::tempdir().expect("temp dir");
-    let url = peer.url();
-    let dir = out.path().display().to_string();
-    let args = [
-        "client", "--url", &url, "--agent", &agent, "--cases", CATEGORIES, "--out", &dir,
-    ];
-    let run = common::wsspec(&args, RUN_TIMEOUT);
-    peer.assert_alive();
-    run.expect_code(0);
-    common::verdicts(&common::load_index(Path::new(&dir)), &agent)
+    common::run_client(peer, CATEGORIES, RUN_TIMEOUT).0
 }
 
 /// Every way `verdicts` of `peer` disagree with [`EXPECTED`] and [`REFUSED_DRAFTS`].

@@ -11,12 +11,12 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::thread;
 use std::time::Duration;
 
-use common::{Outcome, Peer};
+use common::clients::{
+    chromium_driver, drivers_present, py_driver, run_concurrently, run_with_browser, start_server,
+    ws_driver,
+};
 use serde_json::Value;
 use wsspec_cases::Patterns;
 
@@ -177,146 +177,6 @@ const CONCURRENCY_CASES: &str = "1.1.*,2.*,5.*,6.4.*,7.*";
 // Setup
 // ------------------------------------------------------------------------------------------
 
-/// Fails the test (or, with `WSSPEC_SKIP_PEERS=1`, prints a notice and returns `false`)
-/// when `what` is missing.
-fn require(present: bool, what: &str) -> bool {
-    if present {
-        return true;
-    }
-    if common::skipping_allowed() {
-        eprintln!(
-            "NOTICE: {what} is missing; test skipped because {}=1",
-            common::SKIP_ENV
-        );
-        return false;
-    }
-    panic!(
-        "{what} is missing: run `bash ci/install-peers.sh` from the repository root \
-         (or set {}=1 to skip tests that need real peers)",
-        common::SKIP_ENV
-    );
-}
-
-fn peers_dir() -> PathBuf {
-    common::repo_root().join("ci/peers")
-}
-
-fn node_works() -> bool {
-    Command::new("node")
-        .arg("--version")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
-}
-
-/// Whether the drivers in `which` (`ws`, `py`, `chromium`) can run; see [`require`].
-fn drivers_present(which: &[&str]) -> bool {
-    let peers = peers_dir();
-    which.iter().all(|d| match *d {
-        "ws" => require(
-            node_works() && peers.join("node_modules/ws/package.json").is_file(),
-            "npm `ws` (ci/peers/node_modules) or node",
-        ),
-        "py" => require(
-            peers.join(".venv/bin/python").is_file(),
-            "PyPI `websockets` (ci/peers/.venv)",
-        ),
-        "chromium" => {
-            require(
-                node_works()
-                    && peers
-                        .join("node_modules/playwright-core/package.json")
-                        .is_file(),
-                "npm `playwright-core` (ci/peers/node_modules) or node",
-            ) && common::chromium().is_some()
-        }
-        other => unreachable!("unknown driver {other}"),
-    })
-}
-
-/// `wsspec server --listen 127.0.0.1:0 --out DIR --cases P`, killed on drop. Every test
-/// names its cases: the server's default would add the compression categories.
-fn start_server(out: &Path, cases: &str) -> Peer {
-    let mut cmd = Command::new(common::wsspec_bin());
-    cmd.args(["server", "--listen", "127.0.0.1:0", "--out"])
-        .arg(out)
-        .args(["--cases", cases]);
-    Peer::spawn("wsspec-server", cmd)
-}
-
-/// A driver run: what it is called and the command.
-struct Driver {
-    what: String,
-    cmd: Command,
-    timeout: Duration,
-}
-
-/// The npm `ws` driver against `server` as `agent`.
-fn ws_driver(server: &Peer, agent: &str, timeout: Duration) -> Driver {
-    let mut cmd = Command::new("node");
-    cmd.arg(peers_dir().join("ws_client.js"))
-        .arg(server.url())
-        .arg(agent)
-        .current_dir(peers_dir());
-    Driver {
-        what: format!("ws_client.js as {agent}"),
-        cmd,
-        timeout,
-    }
-}
-
-/// The PyPI `websockets` driver against `server` as `agent`.
-fn py_driver(server: &Peer, agent: &str, timeout: Duration) -> Driver {
-    let mut cmd = Command::new(peers_dir().join(".venv/bin/python"));
-    cmd.arg("-u")
-        .arg(peers_dir().join("websockets_client.py"))
-        .arg(server.url())
-        .arg(agent)
-        .current_dir(peers_dir());
-    Driver {
-        what: format!("websockets_client.py as {agent}"),
-        cmd,
-        timeout,
-    }
-}
-
-/// Headless Chromium on the page `server` serves at `/`, as `agent`. The page's own bound
-/// is 30 s shorter than the process bound, so a hung page reports its text.
-fn chromium_driver(server: &Peer, agent: &str, timeout: Duration) -> Driver {
-    let page_ms = timeout.saturating_sub(Duration::from_secs(30)).as_millis();
-    let mut cmd = Command::new("node");
-    cmd.arg(peers_dir().join("chromium_run.js"))
-        .arg(format!("http://127.0.0.1:{}/", server.port))
-        .arg(agent)
-        .arg(page_ms.to_string())
-        .current_dir(peers_dir());
-    Driver {
-        what: format!("chromium_run.js as {agent}"),
-        cmd,
-        timeout,
-    }
-}
-
-/// Runs `drivers` at the same time, each bounded, and returns their outcomes in order once
-/// all have finished. Each must exit 0.
-fn run_concurrently(drivers: Vec<Driver>) -> Vec<Outcome> {
-    let handles: Vec<_> = drivers
-        .into_iter()
-        .map(|d| thread::spawn(move || common::run_bounded(d.cmd, d.timeout, &d.what)))
-        .collect();
-    let outcomes: Vec<Outcome> = handles
-        .into_iter()
-        .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-        .collect();
-    for o in &outcomes {
-        o.expect_code(0);
-    }
-    outcomes
-}
-
 fn in_categories_1_to_10(id: &str) -> bool {
     id.split('.')
         .next()
@@ -453,33 +313,12 @@ fn three_real_clients_concurrently_on_categories_1_to_10_and_20() {
     let out = tempfile::tempdir().expect("temp dir");
     let mut server = start_server(out.path(), SERVER_CATALOGUE);
 
-    let outcomes = run_concurrently(vec![
+    let drivers = vec![
         ws_driver(&server, WS, FULL_RUN_TIMEOUT),
         py_driver(&server, PY, FULL_RUN_TIMEOUT),
         chromium_driver(&server, CHROMIUM, FULL_RUN_TIMEOUT),
-    ]);
-    server.assert_alive();
-    for o in &outcomes {
-        eprintln!("{} took {:.1?}", o.what, o.elapsed);
-    }
-    assert!(
-        outcomes[2].stdout.contains("done"),
-        "the browser page did not say done:\n{}",
-        outcomes[2].stdout
-    );
-
-    let index = common::load_index(out.path());
-    let agents: BTreeSet<&str> = index
-        .as_object()
-        .expect("index.json is an object")
-        .keys()
-        .map(String::as_str)
-        .collect();
-    assert_eq!(
-        agents,
-        BTreeSet::from([WS, PY, CHROMIUM]),
-        "index.json agents (Chromium must run under the agent its page was given)"
-    );
+    ];
+    let index = run_with_browser(&mut server, drivers, out.path(), &[WS, PY, CHROMIUM]);
 
     let ids = server_case_ids(SERVER_CATALOGUE);
     assert_eq!(

@@ -5,6 +5,8 @@
 //! done with it, even when the test panics.
 #![allow(dead_code)]
 
+pub mod clients;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::CommandExt;
@@ -79,7 +81,7 @@ pub fn skipping_allowed() -> bool {
 
 /// Fails the test (or, with `WSSPEC_SKIP_PEERS=1`, prints a notice and returns `false`)
 /// when `what` is missing. Returns `true` when the test should go on.
-fn require(present: bool, what: &str) -> bool {
+pub fn require(present: bool, what: &str) -> bool {
     if present {
         return true;
     }
@@ -401,15 +403,7 @@ impl Drop for Peer {
 /// `WSSPEC_SKIP_PEERS=1`.
 pub fn ws_peer() -> Option<Peer> {
     let peers = repo_root().join("ci/peers");
-    let installed = peers.join("node_modules/ws/package.json").is_file()
-        && Command::new("node")
-            .arg("--version")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false);
+    let installed = peers.join("node_modules/ws/package.json").is_file() && clients::node_works();
     if !require(installed, "npm `ws` (ci/peers/node_modules) or node") {
         return None;
     }
@@ -444,13 +438,7 @@ pub fn faye_peer(args: &[&str]) -> Option<Peer> {
     let installed = peers
         .join("node_modules/faye-websocket/package.json")
         .is_file()
-        && Command::new("node")
-            .arg("--version")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
+        && clients::node_works();
     if !installed {
         let what = "npm `faye-websocket` (ci/peers/node_modules) or node";
         if skipping_allowed() {
@@ -548,6 +536,36 @@ pub fn unexplained(
         }
     }
     problems
+}
+
+/// Runs `wsspec client` with `cases` against `peer` (agent = the peer's name), one heavy
+/// run at a time; returns the verdicts and the report directory. The peer must survive.
+pub fn run_client(
+    peer: &mut Peer,
+    cases: &str,
+    timeout: Duration,
+) -> (BTreeMap<String, (String, String)>, tempfile::TempDir) {
+    let _serial = heavy_lock();
+    let agent = peer.name().to_string();
+    let out = tempfile::tempdir().expect("temp dir");
+    let url = peer.url();
+    let dir = out.path().display().to_string();
+    let args = [
+        "client", "--url", &url, "--agent", &agent, "--cases", cases, "--out", &dir,
+    ];
+    let run = wsspec(&args, timeout);
+    peer.assert_alive();
+    run.expect_code(0);
+    let verdicts = verdicts(&load_index(out.path()), &agent);
+    (verdicts, out)
+}
+
+/// The per-case JSON of `agent`'s case `id` in report directory `dir`.
+pub fn case_json(dir: &Path, agent: &str, id: &str) -> Value {
+    let path = dir.join(format!("{}.json", case_file_stem(agent, id)));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// The built-in reference server, `wsspec echo --listen 127.0.0.1:0`.
