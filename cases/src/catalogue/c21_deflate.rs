@@ -843,7 +843,7 @@ fn sizes() -> Vec<Case> {
         timed(
             "21.4.6",
             "A decompression bomb: 256 MiB of zero octets as one binary message, about \
-             256 KiB once compressed.",
+             2.5 MiB once compressed (a 100-fold inflation).",
             "The peer either echoes all 256 MiB within 30 s or refuses the message by closing \
              with 1009 (message too big), as RFC 6455 §10.4 lets it limit message sizes. Both \
              are OK; hanging, dropping TCP or another code is not. Declining the extension is \

@@ -12,7 +12,7 @@ use wsspec_cases::{
 use wsspec_reports::{render_octets, WireRecord};
 
 use super::conn::Record;
-use crate::codec::deflate::{self, Agreed, PmdParams, Side};
+use crate::codec::deflate::{self, Agreed, PmdError, PmdParams, Side};
 use crate::codec::{apply_mask, encode_header, hixie};
 use crate::handshake::{self, Head, MAX_HEAD_LEN};
 
@@ -408,7 +408,7 @@ pub async fn perform(
             }
         }
         Dialect::Hybi07 | Dialect::Hybi10 | Dialect::Rfc6455 => {
-            match check_hybi(&head, &rendered) {
+            match check_hybi(&head, &rendered, &mut soft) {
                 Ok(agreed) => {
                     deflate = agreed;
                     Ok(())
@@ -441,7 +441,12 @@ pub async fn perform(
 
 /// RFC 6455 §4.1 (and hybi-07/10, which share it): the client's checks of a 101.
 /// Returns the agreed permessage-deflate parameters when the server accepted the extension.
-fn check_hybi(head: &Head, r: &Rendered) -> Result<Option<Agreed>, AnswerError> {
+/// Harmless deviations are added to `soft`.
+fn check_hybi(
+    head: &Head,
+    r: &Rendered,
+    soft: &mut Vec<String>,
+) -> Result<Option<Agreed>, AnswerError> {
     if !head.has_token("Upgrade", "websocket") {
         return Err(AnswerError::Wrong(format!(
             "Upgrade header missing or not websocket: {:?}",
@@ -461,7 +466,7 @@ fn check_hybi(head: &Head, r: &Rendered) -> Result<Option<Agreed>, AnswerError> 
             "Sec-WebSocket-Accept {got:?} does not match the expected {expected:?}"
         )));
     }
-    let deflate = check_extensions(head, r)?;
+    let deflate = check_extensions(head, r, soft)?;
     let chosen = head.tokens("Sec-WebSocket-Protocol");
     if chosen.len() > 1 {
         return Err(AnswerError::Wrong(format!(
@@ -495,7 +500,13 @@ impl From<String> for AnswerError {
 
 /// The server's `Sec-WebSocket-Extensions` answer: only offered, real extensions, and a
 /// permessage-deflate answer that fits one of the offers (RFC 7692 §7.1).
-fn check_extensions(head: &Head, r: &Rendered) -> Result<Option<Agreed>, AnswerError> {
+/// An answer that leaves out an offered `server_max_window_bits=15` only caps the verdict:
+/// 15 is the default, so nothing changes, but strict clients refuse it.
+fn check_extensions(
+    head: &Head,
+    r: &Rendered,
+    soft: &mut Vec<String>,
+) -> Result<Option<Agreed>, AnswerError> {
     let answers = head.values("Sec-WebSocket-Extensions");
     if answers.is_empty() {
         return Ok(None);
@@ -537,8 +548,27 @@ fn check_extensions(head: &Head, r: &Rendered) -> Result<Option<Agreed>, AnswerE
                     .into(),
             );
         }
-        let mut terms = deflate::check_response(&offers, &answer)
-            .map_err(|e| format!("permessage-deflate answer refused: {e}"))?;
+        let checked = match deflate::check_response(&offers, &answer) {
+            Err(PmdError::ServerWindowBitsDropped { offered: 15 }) => {
+                soft.push(
+                    "the answer leaves out the offered server_max_window_bits=15: RFC 7692 \
+                     §7.1.2.1 accepts the parameter only by including it, and strict clients \
+                     (e.g. websockets) refuse such an answer; 15 is the default, so nothing \
+                     else changes"
+                        .into(),
+                );
+                let relaxed: Vec<PmdParams> = offers
+                    .iter()
+                    .map(|o| PmdParams {
+                        server_max_window_bits: o.server_max_window_bits.filter(|b| *b != 15),
+                        ..*o
+                    })
+                    .collect();
+                deflate::check_response(&relaxed, &answer)
+            }
+            other => other,
+        };
+        let mut terms = checked.map_err(|e| format!("permessage-deflate answer refused: {e}"))?;
         // A value in the offer's client_max_window_bits is a promise (RFC 7692 §7.1.2.2).
         if let Some(promised) = offers
             .iter()
@@ -833,11 +863,33 @@ Sec-WebSocket-Origin: http://example.com\r\nSec-WebSocket-Location: ws://example
             ..Default::default()
         };
         let ok = b"HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: chat\r\n\r\n";
-        assert_eq!(check_hybi(&parse(ok), &r), Ok(None));
+        let mut soft = Vec::new();
+        assert_eq!(check_hybi(&parse(ok), &r, &mut soft), Ok(None));
         let other = b"HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: superchat\r\n\r\n";
-        assert!(check_hybi(&parse(other), &r).is_err());
+        assert!(check_hybi(&parse(other), &r, &mut soft).is_err());
         let ext = b"HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n";
-        assert!(check_hybi(&parse(ext), &r).is_err());
+        assert!(check_hybi(&parse(ext), &r, &mut soft).is_err());
+        assert!(soft.is_empty());
+    }
+
+    /// An answer that drops an offered server_max_window_bits: harmless at 15 (NON-STRICT),
+    /// a failure below it (the server may then use a larger window than the client allows).
+    #[test]
+    fn dropping_an_offered_server_window_is_soft_only_at_15() {
+        let answer = b"HTTP/1.1 101 OK\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n";
+        for (bits, accepted) in [(15, true), (10, false)] {
+            let offer = format!("permessage-deflate; server_max_window_bits={bits}");
+            let r = Rendered {
+                key: Some("dGhlIHNhbXBsZSBub25jZQ==".into()),
+                extensions: vec!["permessage-deflate".into()],
+                extension_values: vec![offer],
+                ..Default::default()
+            };
+            let mut soft = Vec::new();
+            let got = check_hybi(&parse(answer), &r, &mut soft);
+            assert_eq!(got.is_ok(), accepted, "bits {bits}: {got:?}");
+            assert_eq!(soft.len(), usize::from(accepted), "bits {bits}: {soft:?}");
+        }
     }
 
     #[test]
