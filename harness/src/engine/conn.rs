@@ -96,10 +96,9 @@ impl Perf {
 /// Octet, frame and message counts of the data traffic (Autobahn's `trafficStats`).
 #[derive(Debug, Clone, Default)]
 pub struct Traffic {
-    /// Received, by direction: application octets (inflated), payload octets on the wire,
-    /// frame octets with headers, data frames, messages.
+    /// What the peer sent.
     pub incoming: TrafficDirection,
-    /// Sent, same counters.
+    /// What the harness sent.
     pub outgoing: TrafficDirection,
 }
 
@@ -636,34 +635,25 @@ impl<'c> Conn<'c> {
 
     /// Send the next slice of a compression round-trip step and expect it back.
     fn send_next_slice(&mut self) {
-        let Some(Perf {
-            kind:
-                PerfKind::Corpus {
-                    corpus,
-                    len,
-                    next,
-                    fragment_size,
-                    ..
-                },
+        let Some(perf) = self.perf.as_mut() else {
+            return;
+        };
+        let PerfKind::Corpus {
+            corpus,
+            len,
+            next,
+            fragment_size,
             ..
-        }) = &mut self.perf
+        } = &mut perf.kind
         else {
             return;
         };
         let (bytes, after) = corpus.slice(*next, *len);
         *next = after;
-        let (op, fragment_size) = (
-            if corpus.is_binary() {
-                opcode::BINARY
-            } else {
-                opcode::TEXT
-            },
-            *fragment_size,
-        );
+        let fragment_size = *fragment_size;
         let payload = Arc::new(Payload::Bytes(bytes));
-        if let Some(perf) = self.perf.as_mut() {
-            perf.expected = payload.clone();
-        }
+        perf.expected = payload.clone();
+        let op = perf.opcode;
         self.send_compressed(op, payload, fragment_size);
     }
 
