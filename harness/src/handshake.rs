@@ -222,6 +222,17 @@ pub fn client_request(host_port: &str, resource: &str, key: &str) -> String {
     )
 }
 
+/// The 101 response of an RFC 6455 server named `server` accepting a handshake whose key
+/// yields `accept`, with a `Sec-WebSocket-Extensions` header when `extensions` is given.
+pub fn switching_response(server: &str, accept: &str, extensions: Option<&str>) -> String {
+    let extensions = extensions
+        .map(|e| format!("Sec-WebSocket-Extensions: {e}\r\n"))
+        .unwrap_or_default();
+    format!(
+        "HTTP/1.1 101 Switching Protocols\r\nServer: {server}\r\nUpgrade: websocket\r\n\
+         Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n{extensions}\r\n"
+    )
+}
 #[cfg(test)]
 mod tests {
     use super::*;

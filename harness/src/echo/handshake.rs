@@ -53,13 +53,7 @@ impl Rejection {
 /// The 101 response accepting a handshake whose key yields `accept`, with a
 /// `Sec-WebSocket-Extensions` header when `extensions` is given.
 pub fn switching_response(accept: &str, extensions: Option<&str>) -> String {
-    let extensions = extensions
-        .map(|e| format!("Sec-WebSocket-Extensions: {e}\r\n"))
-        .unwrap_or_default();
-    format!(
-        "HTTP/1.1 101 Switching Protocols\r\nServer: {SERVER_NAME}\r\nUpgrade: websocket\r\n\
-         Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n{extensions}\r\n"
-    )
+    crate::handshake::switching_response(SERVER_NAME, accept, extensions)
 }
 
 /// The server's permessage-deflate answer to a hybi request: the first valid offer among

@@ -151,13 +151,7 @@ pub fn error_response(status: u16, reason: &str) -> String {
 
 /// The 101 response accepting an RFC 6455 upgrade whose key yields `accept`.
 pub fn switching_response(accept: &str, extensions: Option<&str>) -> String {
-    let extensions = extensions
-        .map(|e| format!("Sec-WebSocket-Extensions: {e}\r\n"))
-        .unwrap_or_default();
-    format!(
-        "HTTP/1.1 101 Switching Protocols\r\nServer: {SERVER_NAME}\r\nUpgrade: websocket\r\n\
-         Connection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n{extensions}\r\n"
-    )
+    crate::handshake::switching_response(SERVER_NAME, accept, extensions)
 }
 
 /// A deliberately wrong answer to an upgrade whose key yields `accept` (category 20).
