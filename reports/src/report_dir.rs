@@ -26,7 +26,7 @@ pub const INDEX_HTML: &str = "index.html";
 /// An existing index.json larger than this is refused rather than read.
 pub const MAX_INDEX_BYTES: u64 = 64 * 1024 * 1024;
 /// A per-case JSON larger than this is not read back for its compression ratios.
-const MAX_CASE_BYTES: u64 = 64 * 1024 * 1024;
+pub const MAX_CASE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Agent → case id → the ratios its index cell shows (`None`: the case reports none).
 type RatioCache = HashMap<String, HashMap<String, Option<CompressionRatios>>>;

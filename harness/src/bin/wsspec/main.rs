@@ -1,4 +1,13 @@
 //! The `wsspec` command line.
+//!
+//! `main.rs` declares the commands and dispatches; each larger command lives in its own
+//! module: `gate_cli` (expectations, policy, JUnit, baselines), `spec_run` (Autobahn spec
+//! files), `cmd_compare` (`diff` and `compare`), `tls_args` (wss:// and TLS listeners).
+
+mod cmd_compare;
+mod gate_cli;
+mod spec_run;
+mod tls_args;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -33,6 +42,8 @@ enum Command {
         /// Report directory.
         #[arg(long, default_value = "./reports/servers")]
         out: PathBuf,
+        #[command(flatten)]
+        tls: tls_args::ClientTlsArgs,
     },
     /// Test WebSocket clients and browsers: wsspec is the server (Autobahn's fuzzingserver
     /// URL protocol: /getCaseCount, /runCase?case=N&agent=A, /updateReports, ...; a plain
@@ -50,12 +61,16 @@ enum Command {
         /// Report directory.
         #[arg(long, default_value = "./reports/clients")]
         out: PathBuf,
+        #[command(flatten)]
+        tls: tls_args::ServerTlsArgs,
     },
     /// Run the built-in reference echo server.
     Echo {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:9001")]
         listen: String,
+        #[command(flatten)]
+        tls: tls_args::ServerTlsArgs,
     },
     /// Run the whole catalogue against the built-in reference server.
     Demo {
@@ -65,6 +80,10 @@ enum Command {
         #[arg(long, default_value = "./reports/demo")]
         out: PathBuf,
     },
+    /// Print regressions and improvements between two reports (exit 1 on a regression).
+    Diff(cmd_compare::DiffArgs),
+    /// One matrix of servers × cases from several reports, in the terminal and as compare.html.
+    Compare(cmd_compare::CompareArgs),
     /// Print the catalogue: id, category, description.
     List {
         /// Case patterns (Autobahn syntax: `*` wildcard, comma-separated).
@@ -138,7 +157,9 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Echo { listen } => {
+        Command::Diff(args) => cmd_compare::diff(args),
+        Command::Compare(args) => cmd_compare::compare(args),
+        Command::Echo { listen, tls: _ } => {
             let listener = tokio::net::TcpListener::bind(&listen)
                 .await
                 .with_context(|| format!("cannot listen on {listen}"))?;
@@ -153,12 +174,14 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             cases,
             exclude,
             out,
+            tls: _,
         } => serve_clients(listen, cases, exclude, out).await,
         Command::Client {
             url,
             agent,
             selection,
             out,
+            tls: _,
         } => {
             let target = Target::parse(&url)?;
             run_against(target, agent, selection, out, false).await

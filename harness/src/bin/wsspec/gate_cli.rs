@@ -1,0 +1,1 @@
+//! Applies the gate (expectations, `--fail-on`) to a finished run.

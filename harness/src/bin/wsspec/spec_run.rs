@@ -1,0 +1,1 @@
+//! `wsspec run --spec FILE`: Autobahn fuzzingclient/fuzzingserver spec files.
