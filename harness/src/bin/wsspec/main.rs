@@ -4,6 +4,7 @@
 //! module: `gate_cli` (expectations, policy, JUnit, baselines), `spec_run` (Autobahn spec
 //! files), `cmd_compare` (`diff` and `compare`), `tls_args` (wss:// and TLS listeners).
 
+mod client_cmd;
 mod cmd_compare;
 mod gate_cli;
 mod spec_run;
@@ -12,12 +13,16 @@ mod tls_args;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use std::time::Duration;
+
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use wsspec::engine::{Limits, Target};
-use wsspec::runner::{self, RunConfig};
-use wsspec_cases::{select, Dialect, Opening, Patterns};
+use wsspec_cases::{select, Dialect, Patterns};
 use wsspec_reports::{rows_for, summary_table, ReportDir};
+
+use client_cmd::TargetRun;
+use gate_cli::{Gate, GateArgs};
 
 /// WebSocket conformance test suite: Autobahn-numbered cases, Autobahn-compatible reports.
 #[derive(Parser)]
@@ -42,8 +47,25 @@ enum Command {
         /// Report directory.
         #[arg(long, default_value = "./reports/servers")]
         out: PathBuf,
+        /// Poll the server's port until it accepts, for at most this long (e.g. 30s),
+        /// instead of failing at once when it is not up yet.
+        #[arg(long, value_parser = wsspec::readiness::parse_duration)]
+        wait: Option<Duration>,
+        #[command(flatten)]
+        gate: GateArgs,
         #[command(flatten)]
         tls: tls_args::ClientTlsArgs,
+    },
+    /// Run an Autobahn spec file unchanged: fuzzingclient.json tests every server it lists,
+    /// fuzzingserver.json starts server mode. Exit 0: gate passed; 1: gate failed; 2: setup error.
+    Run(spec_run::RunArgs),
+    /// Print an expectations file (TOML) for a report's non-OK cases, reasons left to fill.
+    Baseline {
+        /// The report directory.
+        dir: PathBuf,
+        /// The agent, when the report holds several.
+        #[arg(long)]
+        agent: Option<String>,
     },
     /// Test WebSocket clients and browsers: wsspec is the server (Autobahn's fuzzingserver
     /// URL protocol: /getCaseCount, /runCase?case=N&agent=A, /updateReports, ...; a plain
@@ -61,6 +83,8 @@ enum Command {
         /// Report directory.
         #[arg(long, default_value = "./reports/clients")]
         out: PathBuf,
+        #[command(flatten)]
+        gate: GateArgs,
         #[command(flatten)]
         tls: tls_args::ServerTlsArgs,
     },
@@ -158,6 +182,8 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Diff(args) => cmd_compare::diff(args),
+        Command::Run(args) => spec_run::run(args).await,
+        Command::Baseline { dir, agent } => gate_cli::baseline(&dir, agent.as_deref()),
         Command::Compare(args) => cmd_compare::compare(args),
         Command::Echo { listen, tls: _ } => {
             let listener = tokio::net::TcpListener::bind(&listen)
@@ -174,17 +200,30 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             cases,
             exclude,
             out,
+            gate,
             tls: _,
-        } => serve_clients(listen, cases, exclude, out).await,
+        } => {
+            serve_clients(ServeArgs {
+                listen,
+                cases: Patterns::parse(&cases),
+                exclude: Patterns::parse(&exclude),
+                out,
+                gate: Some(gate.prepare()?),
+            })
+            .await
+        }
         Command::Client {
             url,
             agent,
             selection,
             out,
+            wait,
+            gate,
             tls: _,
         } => {
             let target = Target::parse(&url)?;
-            run_against(target, agent, selection, out, false).await
+            let gate = gate.prepare()?;
+            run_against(target, agent, selection, out, wait, Some(gate)).await
         }
         Command::Demo { selection, out } => {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -197,26 +236,56 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             ));
             let target = Target::parse(&format!("ws://{addr}"))?;
             eprintln!("wsspec demo: reference server on ws://{addr}");
-            run_against(target, Some("wsspec-echo".into()), selection, out, true).await
+            run_against(
+                target,
+                Some("wsspec-echo".into()),
+                selection,
+                out,
+                None,
+                None,
+            )
+            .await
         }
     }
 }
 
-async fn serve_clients(
-    listen: String,
-    cases: String,
-    exclude: String,
-    out: PathBuf,
-) -> anyhow::Result<ExitCode> {
+/// What `serve_clients` needs: from the `server` flags or a fuzzingserver spec.
+pub struct ServeArgs {
+    /// `host:port` to listen on.
+    pub listen: String,
+    /// Cases offered.
+    pub cases: Patterns,
+    /// Cases left out.
+    pub exclude: Patterns,
+    /// Report directory.
+    pub out: PathBuf,
+    /// The gate applied when a client stops the server; `None` only reports.
+    pub gate: Option<Gate>,
+}
+
+/// Server mode: serve the cases until a client stops the server (or Ctrl-C).
+pub async fn serve_clients(args: ServeArgs) -> anyhow::Result<ExitCode> {
     use wsspec::server::{server_cases, Server, ServerConfig, Stopped};
-    let include = Patterns::parse(&cases);
+    let ServeArgs {
+        listen,
+        cases: include,
+        exclude,
+        out,
+        gate,
+    } = args;
+    for (pattern, problem) in include.invalid().into_iter().chain(exclude.invalid()) {
+        anyhow::bail!("case pattern {pattern:?} is not valid: {problem}");
+    }
     for loose in include.loose() {
         eprintln!("wsspec: warning: pattern {loose:?} also matches longer ids (e.g. 1* matches 10.x); use 1.* for one category");
     }
-    let selected = server_cases(&include, &Patterns::parse(&exclude));
+    let selected = server_cases(&include, &exclude);
     if selected.is_empty() {
+        let list = |p: &Patterns| p.texts().collect::<Vec<_>>().join(",");
         anyhow::bail!(
-            "no case matched --cases {cases:?} --exclude {exclude:?} among the cases that run with wsspec as the server (categories 1-10)"
+            "no case matched cases {:?} minus {:?} among the cases that run with wsspec as the server",
+            list(&include),
+            list(&exclude)
         );
     }
     let count = selected.len();
@@ -241,16 +310,20 @@ async fn serve_clients(
         })
         .await?;
     let catalogue: Vec<wsspec_cases::Case> = selected.iter().map(|c| (*c).clone()).collect();
-    for (agent, entries) in server.results() {
+    let results: Vec<_> = server.results().into_iter().collect();
+    for (agent, entries) in &results {
         println!("{agent}:");
-        println!("{}", summary_table(&rows_for(&catalogue, &entries)));
+        println!("{}", summary_table(&rows_for(&catalogue, entries)));
     }
     match stopped {
         Stopped::Interrupted => {
             eprintln!("wsspec server: interrupted; the reports hold every case that finished");
             Ok(ExitCode::from(130))
         }
-        Stopped::StopRequested => Ok(ExitCode::SUCCESS),
+        Stopped::StopRequested => match gate {
+            Some(gate) if !results.is_empty() => gate.judge(&out, &results),
+            _ => Ok(ExitCode::SUCCESS),
+        },
     }
 }
 
@@ -259,93 +332,53 @@ async fn run_against(
     agent: Option<String>,
     selection: Selection,
     out: PathBuf,
-    demo: bool,
+    wait: Option<Duration>,
+    gate: Option<Gate>,
 ) -> anyhow::Result<ExitCode> {
-    let include = Patterns::parse(&selection.cases);
-    for loose in include.loose() {
-        eprintln!("wsspec: warning: pattern {loose:?} also matches longer ids (e.g. 1* matches 10.x); use 1.* for one category");
-    }
-    let mut cases = select(&include, &Patterns::parse(&selection.exclude));
-    // Category 20 tests clients: it only runs in server mode.
-    cases.retain(|c| !c.tests_clients_only());
-    if selection.draft.is_hixie() {
-        let before = cases.len();
-        cases.retain(|c| c.opening != Opening::default());
-        if cases.len() < before {
-            eprintln!(
-                "wsspec: --draft {}: {} cases of categories 1-10 need RFC 6455 framing and are skipped",
-                selection.draft.name(),
-                before - cases.len()
-            );
-        }
-    }
-    if cases.is_empty() {
-        anyhow::bail!(
-            "no case matched --cases {:?} --exclude {:?}",
-            selection.cases,
-            selection.exclude
-        );
-    }
-    let limits = Limits::default();
-    let out = ReportDir::create(&out)?;
-    let server = runner::probe(&target, &limits).await?;
-    let agent = agent
-        .or(server)
-        .unwrap_or_else(|| "UnknownServer".to_string());
-    let out_path = out.path().to_path_buf();
-    let jobs = selection
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
-        .max(1);
-    eprintln!(
-        "wsspec: {} cases against {} as agent {agent:?}, {jobs} at a time",
-        cases.len(),
-        target.connect_addr()
-    );
-    let outcome = runner::run(
-        RunConfig {
+    let cases = client_cmd::select_cases(
+        &Patterns::parse(&selection.cases),
+        &Patterns::parse(&selection.exclude),
+        selection.draft,
+    )?;
+    let demo = gate.is_none();
+    let out_dir = ReportDir::create(&out)?;
+    let finished = client_cmd::run_target(
+        out_dir,
+        TargetRun {
             target,
             agent,
-            cases: cases.clone(),
-            jobs,
-            out,
-            limits,
+            cases,
+            jobs: client_cmd::jobs(selection.jobs),
+            limits: Limits::default(),
             draft: selection.draft,
-        },
-        async {
-            let _ = tokio::signal::ctrl_c().await;
+            wait,
+            skip_for_agent: &|_, _| false,
         },
     )
     .await?;
-    let catalogue: Vec<wsspec_cases::Case> = cases.iter().map(|c| (*c).clone()).collect();
-    let rows = rows_for(&catalogue, &outcome.entries);
-    println!("{}", summary_table(&rows));
-    println!(
-        "{} of {} cases in {:.2} s; reports in {}",
-        outcome.entries.len(),
-        cases.len(),
-        outcome.elapsed.as_secs_f64(),
-        out_path.display()
-    );
-    if outcome.interrupted {
+    if finished.interrupted {
         eprintln!("wsspec: interrupted; the report holds the cases that finished");
         return Ok(ExitCode::from(130));
     }
-    if demo {
-        let bad = outcome
-            .entries
-            .values()
-            .filter(|e| {
-                !matches!(
-                    e.behavior,
-                    wsspec_cases::Verdict::Ok | wsspec_cases::Verdict::Informational
-                )
-            })
-            .count();
-        if bad > 0 {
-            eprintln!("wsspec demo: {bad} cases were not OK against the reference server");
-            return Ok(ExitCode::from(1));
+    match gate {
+        Some(gate) => gate.judge(&out, &[(finished.agent, finished.entries)]),
+        None if demo => {
+            let bad = finished
+                .entries
+                .values()
+                .filter(|e| {
+                    !matches!(
+                        e.behavior,
+                        wsspec_cases::Verdict::Ok | wsspec_cases::Verdict::Informational
+                    )
+                })
+                .count();
+            if bad > 0 {
+                eprintln!("wsspec demo: {bad} cases were not OK against the reference server");
+                return Ok(ExitCode::from(1));
+            }
+            Ok(ExitCode::SUCCESS)
         }
+        None => Ok(ExitCode::SUCCESS),
     }
-    Ok(ExitCode::SUCCESS)
 }

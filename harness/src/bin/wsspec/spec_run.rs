@@ -1,1 +1,113 @@
-//! `wsspec run --spec FILE`: Autobahn fuzzingclient/fuzzingserver spec files.
+//! `wsspec run --spec FILE`: Autobahn fuzzingclient/fuzzingserver spec files, unchanged.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use wsspec::engine::{Limits, Target};
+use wsspec_gate::spec::{self, Spec};
+use wsspec_reports::ReportDir;
+
+use crate::client_cmd::{self, TargetRun};
+use crate::gate_cli::GateArgs;
+
+/// `wsspec run`.
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// An Autobahn spec file: fuzzingclient.json (test the servers it lists) or
+    /// fuzzingserver.json (serve the cases to clients).
+    #[arg(long, value_name = "FILE")]
+    pub spec: PathBuf,
+    /// Cases run at once per server (default: number of cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Poll each server's port until it accepts, for at most this long (e.g. 30s).
+    #[arg(long, value_parser = wsspec::readiness::parse_duration)]
+    pub wait: Option<Duration>,
+    #[command(flatten)]
+    pub gate: GateArgs,
+}
+
+/// Run a spec file; the exit code is the gate's.
+pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let loaded = spec::load(&args.spec)?;
+    for warning in &loaded.warnings {
+        eprintln!("wsspec: warning: {}: {warning}", args.spec.display());
+    }
+    let gate = args.gate.prepare()?;
+    match loaded.spec {
+        Spec::Client(spec) => {
+            // Every URL is checked before the first case runs.
+            let targets = spec
+                .servers
+                .iter()
+                .map(|s| Target::parse(&s.url).map_err(anyhow::Error::from))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let mut runs = Vec::new();
+            for (server, target) in spec.servers.iter().zip(targets) {
+                let cases = client_cmd::select_cases(
+                    &spec.selection.cases,
+                    &spec.selection.exclude,
+                    server.draft,
+                )?;
+                let out = ReportDir::create(&spec.outdir)?;
+                let skip = |agent: &str, id: &str| spec.selection.excluded_for(agent, id);
+                let finished = client_cmd::run_target(
+                    out,
+                    TargetRun {
+                        target,
+                        agent: server.agent.clone(),
+                        cases,
+                        jobs: client_cmd::jobs(args.jobs),
+                        limits: limits_for(server),
+                        draft: server.draft,
+                        wait: args.wait,
+                        skip_for_agent: &skip,
+                    },
+                )
+                .await?;
+                let interrupted = finished.interrupted;
+                runs.push((finished.agent, finished.entries));
+                if interrupted {
+                    eprintln!("wsspec: interrupted; the report holds the cases that finished");
+                    return Ok(ExitCode::from(130));
+                }
+            }
+            gate.judge(&spec.outdir, &runs)
+        }
+        Spec::Server(spec) => {
+            crate::serve_clients(crate::ServeArgs {
+                listen: listen_addr(&spec.url)?,
+                cases: spec.selection.cases.clone(),
+                exclude: spec.selection.exclude.clone(),
+                out: spec.outdir.clone(),
+                gate: Some(gate),
+            })
+            .await
+        }
+    }
+}
+
+/// Autobahn's per-server timeouts, over wsspec's defaults.
+fn limits_for(server: &spec::ServerUnderTest) -> Limits {
+    let mut limits = Limits::default();
+    if let Some(t) = server.open_handshake_timeout {
+        limits.open_handshake = t;
+    }
+    if let Some(t) = server.close_handshake_timeout {
+        limits.close_handshake = t;
+    }
+    if let Some(t) = server.server_drop_timeout {
+        limits.server_drop = t;
+    }
+    if let Some(m) = server.max_message {
+        limits.max_message = m;
+    }
+    limits
+}
+
+/// The `host:port` a fuzzingserver spec's `url` listens on.
+fn listen_addr(url: &str) -> anyhow::Result<String> {
+    let target = Target::parse(url)?;
+    Ok(target.connect_addr())
+}
