@@ -7,6 +7,10 @@
 #   ci/peers/.venv          PyPI `websockets` (pinned by ci/peers/requirements.txt)
 #   /usr/bin/chromium       Debian `chromium` (headless: the HTML report and server-mode tests)
 #   jq                      Debian `jq` (the index.json judge other projects run)
+#   xmllint                 Debian `libxml2-utils` (validates wsspec's JUnit XML)
+#   ci/peers/.cache/junit-xsd/junit-10.xsd
+#                           Jenkins' JUnit schema, extracted from the pytest sdist on PyPI
+#                           (pinned by version and sha256; gate/tests/junit_xsd.rs)
 # Idempotent: each part is skipped when it is already installed from the same pins.
 set -euo pipefail
 
@@ -69,12 +73,33 @@ fi
 "$venv/bin/python" -c 'import websockets, sys; sys.exit(websockets.__version__ != "17.4")' \
   || die "ci/peers/.venv does not hold websockets 17.4"
 
-# --- Debian chromium (HTML report test) and jq (the CI judge other projects use) ----------
+# --- JUnit schema: Jenkins' junit-10.xsd from the pytest sdist (gate/tests/junit_xsd.rs) ----
+xsd_dir="$peers/.cache/junit-xsd"
+xsd="$xsd_dir/junit-10.xsd"
+pytest_version=8.3.4
+xsd_sha256=a1a816f58d1bf95ebabf371994df0b9246dee66ea9572fbec4f9296f1b2c0ff6
+if [ -f "$xsd" ] && [ "$(hash_of "$xsd")" = "$xsd_sha256" ]; then
+  say "junit-10.xsd up to date"
+else
+  say "downloading the pytest $pytest_version sdist for junit-10.xsd"
+  rm -rf "$xsd_dir"
+  mkdir -p "$xsd_dir/sdist"
+  "$venv/bin/python" -m pip download --quiet --disable-pip-version-check --no-input \
+    --no-deps --no-binary :all: "pytest==$pytest_version" -d "$xsd_dir/sdist"
+  tar -xzf "$xsd_dir/sdist/pytest-$pytest_version.tar.gz" -C "$xsd_dir" --no-same-owner --strip-components=3 \
+    "pytest-$pytest_version/testing/example_scripts/junit-10.xsd"
+  rm -rf "$xsd_dir/sdist"
+  [ "$(hash_of "$xsd")" = "$xsd_sha256" ] \
+    || { rm -f "$xsd"; die "junit-10.xsd from pytest $pytest_version does not have the pinned sha256"; }
+fi
+
+# --- Debian chromium (HTML report test), jq (the CI judge other projects use), xmllint -----
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v jq >/dev/null 2>&1 || missing+=(jq)
+command -v xmllint >/dev/null 2>&1 || missing+=(libxml2-utils)
 if [ "${#missing[@]}" -eq 0 ]; then
-  say "chromium and jq present"
+  say "chromium, jq and xmllint present"
 else
   command -v apt-get >/dev/null 2>&1 || die "${missing[*]} missing and no apt-get to install them"
   say "installing Debian ${missing[*]}"
@@ -82,6 +107,7 @@ else
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   [ -x /usr/bin/chromium ] || die "apt-get install chromium did not provide /usr/bin/chromium"
   command -v jq >/dev/null 2>&1 || die "apt-get install jq did not provide jq"
+  command -v xmllint >/dev/null 2>&1 || die "apt-get install libxml2-utils did not provide xmllint"
 fi
 
 say "done"
