@@ -104,12 +104,18 @@ tr.total td{font-weight:bold}
 
 /// Wrap a body in a complete, self-contained page (inline CSS, no external resources).
 pub fn page(title: &str, body: &str, script: Option<&str>) -> String {
-    let mut out = String::with_capacity(body.len() + CSS.len() + 512);
+    page_with_css(title, "", body, script)
+}
+
+/// [`page`], with `extra_css` appended to the shared style sheet (for pages with tables of
+/// their own, such as `wsspec compare`'s).
+pub fn page_with_css(title: &str, extra_css: &str, body: &str, script: Option<&str>) -> String {
+    let mut out = String::with_capacity(body.len() + CSS.len() + extra_css.len() + 512);
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     // No external resources may load: the report must render offline and cannot leak.
     out.push_str("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n");
     let _ = writeln!(out, "<title>{}</title>", escape(title));
-    let _ = writeln!(out, "<style>\n{CSS}</style>");
+    let _ = writeln!(out, "<style>\n{CSS}{extra_css}</style>");
     if let Some(js) = script {
         let _ = writeln!(out, "<script>{js}</script>");
     }
