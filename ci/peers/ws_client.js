@@ -1,27 +1,54 @@
 // Autobahn fuzzingserver client driver on npm `ws` (the convention libraries keep for
 // `wstest -m fuzzingserver`): /getCaseCount, then /runCase?case=N&agent=A for every case
 // (echoing each message with its type until the server closes), then /updateReports.
-// Usage: node ws_client.js BASE_WS_URL AGENT [VERSION] [--deflate]
+// Usage: node ws_client.js BASE_WS_URL AGENT [VERSION] [--deflate] [--ca FILE]
 //   e.g. node ws_client.js ws://127.0.0.1:9001 node-ws
+//        node ws_client.js wss://127.0.0.1:9001 node-ws --ca wsspec-selfsigned.pem
 // VERSION picks the protocol version (8 = hybi-10, 13 = RFC 6455, the default).
 // --deflate offers permessage-deflate (`perMessageDeflate: true`, ws's default offer
 // `permessage-deflate; client_max_window_bits`) on the /runCase connections; without it
 // nothing is offered, as before.
+// --ca FILE trusts the PEM certificate(s) in FILE for a wss:// BASE_WS_URL (node's own
+// roots otherwise), e.g. the one `wsspec server --tls-self-signed` writes.
 // Exits 0 once updateReports has closed; 1 on a driver error; 2 on bad arguments.
 'use strict';
 
+const fs = require('fs');
 const WebSocket = require('ws');
 
+const USAGE = 'usage: node ws_client.js BASE_WS_URL AGENT [VERSION] [--deflate] [--ca FILE]\n';
 const args = process.argv.slice(2);
-const flags = args.filter((a) => a.startsWith('--'));
-const [base, agent, version, ...extra] = args.filter((a) => !a.startsWith('--'));
-if (!base || !agent || extra.length > 0 || flags.some((f) => f !== '--deflate')) {
-  process.stderr.write('usage: node ws_client.js BASE_WS_URL AGENT [VERSION] [--deflate]\n');
+const flags = [];
+const positional = [];
+let caFile = null;
+let badArgs = false;
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--ca') {
+    if (i + 1 >= args.length) badArgs = true;
+    caFile = args[++i];
+  } else if (args[i].startsWith('--')) {
+    flags.push(args[i]);
+  } else {
+    positional.push(args[i]);
+  }
+}
+const [base, agent, version, ...extra] = positional;
+if (badArgs || !base || !agent || extra.length > 0 || flags.some((f) => f !== '--deflate')) {
+  process.stderr.write(USAGE);
   process.exit(2);
 }
 const protocolVersion = Number(version || 13);
+let tlsOpts = {};
+if (caFile) {
+  try {
+    tlsOpts = { ca: fs.readFileSync(caFile) };
+  } catch (err) {
+    process.stderr.write(`ws_client.js: ${err.message}\n`);
+    process.exit(2);
+  }
+}
 // Control connections (/getCaseCount, /updateReports) never offer compression.
-const opts = { perMessageDeflate: false, protocolVersion };
+const opts = { perMessageDeflate: false, protocolVersion, ...tlsOpts };
 const caseOpts = { ...opts, perMessageDeflate: flags.includes('--deflate') };
 
 // Opens `path`, calls `onMessage(ws, data, isBinary)` per message, resolves on close. A

@@ -12,6 +12,7 @@ use wsspec_cases::Case;
 use wsspec_reports::{CaseResult, IndexEntry, ReportDir, ReportError};
 
 use crate::engine::{run_case, skipped_unreachable, Limits, Target};
+use crate::tls::ClientTls;
 
 /// How often the index is rewritten while cases finish.
 const INDEX_FLUSH: Duration = Duration::from_millis(500);
@@ -51,6 +52,8 @@ pub struct RunConfig {
     pub limits: Limits,
     /// The dialect categories 1-10 are run over (`--draft`).
     pub draft: wsspec_cases::Dialect,
+    /// How `wss://` targets are verified (`None`: the built-in roots).
+    pub tls: Option<ClientTls>,
 }
 
 /// What a finished (or interrupted) run produced.
@@ -86,6 +89,7 @@ pub async fn run(
         out,
         limits,
         draft,
+        tls,
     } = config;
     let positions: BTreeMap<&str, usize> = wsspec_cases::catalogue()
         .iter()
@@ -98,13 +102,15 @@ pub async fn run(
     let target = Arc::new(target);
     let limits = Arc::new(limits);
     let agent = Arc::new(agent);
+    let tls = Arc::new(tls);
     let gone = Arc::new(AtomicBool::new(false));
     let gone_reason = Arc::new(std::sync::Mutex::new(String::new()));
     let silent = Arc::new(AtomicUsize::new(0));
 
     let launcher = {
         let tx = tx.clone();
-        let (target, limits, agent) = (target.clone(), limits.clone(), agent.clone());
+        let (target, limits, agent, tls) =
+            (target.clone(), limits.clone(), agent.clone(), tls.clone());
         let (gone, gone_reason, silent) = (gone.clone(), gone_reason.clone(), silent.clone());
         async move {
             let mut tasks = tokio::task::JoinSet::new();
@@ -124,8 +130,13 @@ pub async fn run(
                     }
                 };
                 let index = positions.get(case.id.as_str()).copied().unwrap_or(0);
-                let (tx, target, limits, agent) =
-                    (tx.clone(), target.clone(), limits.clone(), agent.clone());
+                let (tx, target, limits, agent, tls) = (
+                    tx.clone(),
+                    target.clone(),
+                    limits.clone(),
+                    agent.clone(),
+                    tls.clone(),
+                );
                 let (gone, gone_reason, silent) =
                     (gone.clone(), gone_reason.clone(), silent.clone());
                 tasks.spawn(async move {
@@ -133,7 +144,8 @@ pub async fn run(
                         let reason = gone_reason.lock().map(|r| r.clone()).unwrap_or_default();
                         skipped_unreachable(case, index, &agent, &reason)
                     } else {
-                        let run = run_case(case, index, &agent, &target, &limits, draft).await;
+                        let tls = tls.as_ref().as_ref();
+                        let run = run_case(case, index, &agent, &target, &limits, draft, tls).await;
                         // Refused connections mean the testee is gone; a few opening
                         // handshakes in a row that time out mean it hangs. Either way the
                         // remaining cases fail at once instead of each waiting it out.
@@ -224,25 +236,25 @@ pub struct Unreachable {
     pub reason: String,
 }
 
-/// Check the target accepts TCP connections and learn its `Server` header (Autobahn names
-/// the agent after it when none is given).
-pub async fn probe(target: &Target, limits: &Limits) -> Result<Option<String>, Unreachable> {
+/// Check the target accepts connections (and for `wss://` completes the TLS handshake
+/// with `tls`, the built-in roots when `None`) and learn its `Server` header (Autobahn
+/// names the agent after it when none is given).
+pub async fn probe(
+    target: &Target,
+    tls: Option<&ClientTls>,
+    limits: &Limits,
+) -> Result<Option<String>, Unreachable> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let addr = target.connect_addr();
-    let unreachable = |reason: String| Unreachable {
-        addr: addr.clone(),
-        reason,
-    };
-    let mut stream =
-        match tokio::time::timeout(limits.connect, tokio::net::TcpStream::connect(&addr)).await {
-            Ok(Ok(s)) => s,
-            Ok(Err(e)) => return Err(unreachable(e.to_string())),
-            Err(_) => return Err(unreachable("connection timed out".into())),
-        };
+    let mut stream = crate::transport::connect(target, tls, limits)
+        .await
+        .map_err(|e| Unreachable {
+            addr: target.connect_addr(),
+            reason: e.reason(),
+        })?;
     let key = crate::handshake::random_key();
     let request = crate::handshake::client_request(&target.host_header, &target.resource, &key);
     let head = tokio::time::timeout(limits.open_handshake, async {
-        stream.write_all(request.as_bytes()).await.ok()?;
+        stream.write_flushed(request.as_bytes()).await.ok()?;
         let mut buf = Vec::new();
         let mut chunk = [0u8; 4096];
         loop {
@@ -263,9 +275,16 @@ pub async fn probe(target: &Target, limits: &Limits) -> Result<Option<String>, U
     .ok()
     .flatten();
     let server = head.and_then(|h| h.header("Server").map(str::to_string));
-    // Say goodbye properly: a masked close 1000.
-    let _ = stream
-        .write_all(&[0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8])
-        .await;
+    // Say goodbye properly: a masked close 1000 (and over TLS a close_notify).
+    let _ = tokio::time::timeout(limits.close_handshake, async {
+        stream
+            .write_flushed(&[0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8])
+            .await?;
+        if stream.is_tls() {
+            stream.shutdown().await?;
+        }
+        std::io::Result::Ok(())
+    })
+    .await;
     Ok(server)
 }

@@ -2,7 +2,6 @@
 //! (hixie-76), then text frames echoed, other frames discarded, `FF 00` answered.
 
 use tokio::io::AsyncReadExt;
-use tokio::net::TcpStream;
 use tokio::time::{timeout, timeout_at, Instant};
 
 use super::session::{close, write, READ_BUF};
@@ -10,6 +9,7 @@ use super::EchoConfig;
 use crate::codec::hixie::{
     challenge_from_parts, encode_close, encode_text, HixieDeframer, HixieFrame, MAX_LENGTH_PREFIX,
 };
+use crate::transport::Stream;
 
 /// Which hixie draft a connection speaks; they differ only in the closing handshake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,7 +30,7 @@ const KEEP_CAPACITY: usize = 1024 * 1024;
 /// then write the challenge response. Returns where the frames start and the end of the
 /// buffered input; `None` when the client went away or was too slow.
 pub(super) async fn challenge(
-    stream: &mut TcpStream,
+    stream: &mut Stream,
     buf: &mut [u8],
     start: usize,
     mut end: usize,
@@ -55,7 +55,7 @@ pub(super) async fn challenge(
 
 /// Echo loop over `buf[start..end]` (octets already received) and whatever follows.
 pub(super) async fn run(
-    stream: &mut TcpStream,
+    stream: &mut Stream,
     buf: &mut Vec<u8>,
     mut start: usize,
     mut end: usize,
@@ -148,7 +148,7 @@ pub(super) async fn run(
 }
 
 /// Write and clear the pending output; false when the write failed or timed out.
-async fn flush(stream: &mut TcpStream, out: &mut Vec<u8>, limit: std::time::Duration) -> bool {
+async fn flush(stream: &mut Stream, out: &mut Vec<u8>, limit: std::time::Duration) -> bool {
     if out.is_empty() {
         return true;
     }

@@ -16,8 +16,7 @@ mod tests;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::AsyncReadExt;
 use tokio::sync::Semaphore;
 use tokio::time::{timeout_at, Instant};
 
@@ -26,6 +25,7 @@ pub use handshake::{
 };
 
 use crate::handshake::{head_len, parse_head, MAX_HEAD_LEN};
+use crate::transport::{Listener, Stream};
 
 /// Most connections served at once; further ones wait in the listen backlog.
 pub const MAX_CONNECTIONS: usize = 256;
@@ -55,7 +55,9 @@ impl Default for EchoConfig {
 }
 
 /// Accept connections forever, one task per connection, at most `MAX_CONNECTIONS` at once.
-pub async fn serve(listener: TcpListener, config: EchoConfig) -> std::io::Result<()> {
+/// A `TcpListener` serves `ws://`; a TLS [`Listener`] `wss://`.
+pub async fn serve(listener: impl Into<Listener>, config: EchoConfig) -> std::io::Result<()> {
+    let listener = listener.into();
     let config = Arc::new(config);
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
@@ -63,8 +65,8 @@ pub async fn serve(listener: TcpListener, config: EchoConfig) -> std::io::Result
             // The semaphore is never closed; this is unreachable in practice.
             return Ok(());
         };
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
+        let incoming = match listener.accept().await {
+            Ok(incoming) => incoming,
             Err(e) if is_per_connection(&e) => continue,
             Err(_) => {
                 // Out of descriptors or memory: back off instead of spinning on accept.
@@ -74,7 +76,10 @@ pub async fn serve(listener: TcpListener, config: EchoConfig) -> std::io::Result
         };
         let config = config.clone();
         tokio::spawn(async move {
-            serve_connection(stream, config).await;
+            // The TLS handshake gets the time the request head would.
+            if let Some(stream) = incoming.open(config.handshake_timeout).await {
+                serve_connection(stream, config).await;
+            }
             drop(permit);
         });
     }
@@ -94,10 +99,10 @@ pub(crate) fn is_per_connection(e: &std::io::Error) -> bool {
     )
 }
 
-/// Serve one connection (handshake, then echo) until it closes.
-pub async fn serve_connection(mut stream: TcpStream, config: Arc<EchoConfig>) {
-    // Small frames (pongs, close replies, short echoes) must not wait for Nagle.
-    let _ = stream.set_nodelay(true);
+/// Serve one connection (handshake, then echo) until it closes. The stream should have
+/// `TCP_NODELAY` set, as [`crate::transport::Incoming::open`] does: small frames (pongs,
+/// close replies, short echoes) must not wait for Nagle.
+pub async fn serve_connection(mut stream: Stream, config: Arc<EchoConfig>) {
     let mut buf = vec![0u8; session::READ_BUF];
     let Some((head_end, end)) = read_head(&mut stream, &mut buf, &config).await else {
         return;
@@ -126,7 +131,7 @@ pub async fn serve_connection(mut stream: TcpStream, config: Arc<EchoConfig>) {
     // hixie-76 too: the head goes out before key3 is awaited, or an HTTP proxy that holds
     // key3 back until the server answers would deadlock with us (protocol-facts §2.5).
     if !matches!(
-        timeout_at(deadline, stream.write_all(response.as_bytes())).await,
+        timeout_at(deadline, stream.write_flushed(response.as_bytes())).await,
         Ok(Ok(()))
     ) {
         return;
@@ -171,7 +176,7 @@ pub async fn serve_connection(mut stream: TcpStream, config: Arc<EchoConfig>) {
 /// Read until the request head is complete; returns (head length, octets buffered).
 /// Octets after the head (a pipelined first frame) stay in `buf`.
 async fn read_head(
-    stream: &mut TcpStream,
+    stream: &mut Stream,
     buf: &mut [u8],
     config: &EchoConfig,
 ) -> Option<(usize, usize)> {
@@ -196,7 +201,7 @@ async fn read_head(
             }
             .response();
             if matches!(
-                timeout_at(deadline, stream.write_all(response.as_bytes())).await,
+                timeout_at(deadline, stream.write_flushed(response.as_bytes())).await,
                 Ok(Ok(()))
             ) {
                 session::close(stream, buf, config.close_timeout).await;

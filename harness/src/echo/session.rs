@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::time::{timeout, timeout_at, Instant};
 use wsspec_cases::{opcode, LengthForm};
 
@@ -14,6 +13,7 @@ use crate::codec::{
     check_header, encode_header, parse_close_payload, DataFrame, Deframer, FrameHeader,
     MessageState, Piece, Role, Utf8Validator, Violation,
 };
+use crate::transport::Stream;
 
 /// Size of the reusable read buffer.
 pub(super) const READ_BUF: usize = 64 * 1024;
@@ -228,7 +228,7 @@ impl Session {
 
     /// Write the completed message back as one unmasked frame, compressed (RSV1) when
     /// permessage-deflate was agreed.
-    async fn echo(&mut self, stream: &mut TcpStream, op: u8, limit: Duration) -> bool {
+    async fn echo(&mut self, stream: &mut Stream, op: u8, limit: Duration) -> bool {
         let ok = match &mut self.deflate {
             Some(d) => {
                 d.deflater.write(&self.msg[HEADROOM..], &mut d.zbuf);
@@ -243,7 +243,7 @@ impl Session {
         ok
     }
 
-    async fn flush(&mut self, stream: &mut TcpStream, limit: Duration) -> bool {
+    async fn flush(&mut self, stream: &mut Stream, limit: Duration) -> bool {
         flush(stream, &mut self.out, limit).await
     }
 }
@@ -251,7 +251,7 @@ impl Session {
 /// Send `HEADROOM` octets then payload in `buf` as one final frame: small ones join the
 /// pending output `out`, big ones get their header written in front and go out at once.
 async fn send(
-    stream: &mut TcpStream,
+    stream: &mut Stream,
     out: &mut Vec<u8>,
     buf: &mut [u8],
     rsv: u8,
@@ -295,7 +295,7 @@ fn release(buf: &mut Vec<u8>) {
 }
 
 /// Write the pending small frames.
-async fn flush(stream: &mut TcpStream, out: &mut Vec<u8>, limit: Duration) -> bool {
+async fn flush(stream: &mut Stream, out: &mut Vec<u8>, limit: Duration) -> bool {
     if out.is_empty() {
         return true;
     }
@@ -318,9 +318,9 @@ fn push_frame(out: &mut Vec<u8>, rsv: u8, op: u8, payload: &[u8]) {
     out.extend_from_slice(payload);
 }
 
-/// A bounded `write_all`; false when it failed or timed out.
-pub(super) async fn write(stream: &mut TcpStream, data: &[u8], limit: Duration) -> bool {
-    matches!(timeout(limit, stream.write_all(data)).await, Ok(Ok(())))
+/// A bounded `write_all` (flushed over TLS); false when it failed or timed out.
+pub(super) async fn write(stream: &mut Stream, data: &[u8], limit: Duration) -> bool {
+    matches!(timeout(limit, stream.write_flushed(data)).await, Ok(Ok(())))
 }
 
 /// Close payload for failing the connection: the code and a short reason (≤ 123 octets).
@@ -337,7 +337,7 @@ fn failure_payload(code: u16, reason: &str) -> Vec<u8> {
 /// Run the frame loop. `buf` is the read buffer (`READ_BUF` long) whose `start..end` holds
 /// octets that arrived after the handshake head.
 pub(super) async fn run(
-    stream: &mut TcpStream,
+    stream: &mut Stream,
     buf: &mut [u8],
     mut start: usize,
     mut end: usize,
@@ -395,7 +395,7 @@ pub(super) async fn run(
 /// Close TCP first (as §7.1.1 wants of a server) with a FIN, then read and discard until the
 /// client closes too or `limit` passes, so unread input cannot turn our close into a reset
 /// that destroys the close frame still in flight.
-pub(super) async fn close(stream: &mut TcpStream, buf: &mut [u8], limit: Duration) {
+pub(super) async fn close(stream: &mut Stream, buf: &mut [u8], limit: Duration) {
     let deadline = Instant::now() + limit;
     if !matches!(timeout_at(deadline, stream.shutdown()).await, Ok(Ok(()))) {
         return;

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::time::Instant;
 use wsspec_cases::{
     opcode, Case, ClosePayload, Corpus, Dialect, Event, FrameSpec, Mask, Negotiation, Payload, Step,
@@ -23,6 +22,7 @@ use crate::codec::{
     check_header, encode_header, parse_close_payload, DataFrame, Deframer, FrameHeader,
     MessageState, Piece, Role, Violation,
 };
+use crate::transport::{ReadHalf, WriteHalf};
 
 /// Octets of a payload compressed per call, so a huge repeated payload never exists in full.
 const COMPRESS_SLICE: usize = 1 << 20;
@@ -36,6 +36,11 @@ const READ_SIZE: usize = 64 * 1024;
 /// Pause after a chopped frame before the next one, so the peer can act on a complete
 /// frame first (Autobahn's chopped writes are paced by its reactor the same way).
 const PACE: Duration = Duration::from_millis(1);
+
+/// Longest a half-close or the final shutdown may take. Over TCP it is immediate; over
+/// TLS it first flushes buffered records and a `close_notify`, which a peer that reads
+/// nothing could hold up forever.
+const SHUTDOWN_LIMIT: Duration = Duration::from_secs(1);
 
 /// The WebSocket state as autobahn-python tracks it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -223,6 +228,9 @@ pub struct Conn<'c> {
     role: Role,
     /// Close TCP once everything queued has been written (a server ending the connection).
     drop_when_flushed: bool,
+    /// The harness dropped the connection on purpose (kill timer, a timeout, a failure):
+    /// over TLS it then goes without a `close_notify`, as abruptly as a TCP drop.
+    abrupt: bool,
     /// The frame being streamed by `SendFrameHeader`/`SendPayloadPart`: key and offset.
     streaming: (Option<[u8; 4]>, usize),
     /// The message being received is compressed (RSV1 on its first frame).
@@ -283,6 +291,7 @@ impl<'c> Conn<'c> {
             inflated_len: 0,
             role: Role::Client,
             drop_when_flushed: false,
+            abrupt: false,
             streaming: (None, 0),
         }
     }
@@ -295,12 +304,15 @@ impl<'c> Conn<'c> {
     }
 
     /// Run the case to the end of the connection; `leftover` are octets read with the head.
-    pub async fn drive(&mut self, mut rd: OwnedReadHalf, mut wr: OwnedWriteHalf, leftover: &[u8]) {
+    pub async fn drive(&mut self, mut rd: ReadHalf, mut wr: WriteHalf, leftover: &[u8]) {
         self.set_up_deflate();
         if !leftover.is_empty() {
             self.on_bytes(leftover);
         }
         let mut readbuf = vec![0u8; READ_SIZE];
+        // TLS records written but possibly still buffered: flushed once the outbox is empty
+        // (over TCP never set, so the plain loop is unchanged).
+        let mut unflushed = false;
         loop {
             let now = Instant::now();
             self.on_timers(now);
@@ -323,7 +335,8 @@ impl<'c> Conn<'c> {
             };
             if pending.is_empty() && self.shutdown_write && self.outbox.is_empty() {
                 self.shutdown_write = false;
-                let _ = wr.shutdown().await;
+                unflushed = false;
+                let _ = tokio::time::timeout(SHUTDOWN_LIMIT, wr.shutdown()).await;
             }
             tokio::select! {
                 r = rd.read(&mut readbuf) => match r {
@@ -343,13 +356,15 @@ impl<'c> Conn<'c> {
                         self.on_bytes(&data);
                     }
                 },
-                w = wr.write(&pending), if !pending.is_empty() => match w {
-                    Ok(n) => {
+                w = write_or_flush(&mut wr, &pending), if !pending.is_empty() || unflushed => match w {
+                    Ok(Some(n)) => {
+                        unflushed = wr.is_tls();
                         self.outbox.advance(n);
                         if self.outbox.take_paced_boundary() {
                             self.paced_until = Some(Instant::now() + PACE);
                         }
                     }
+                    Ok(None) => unflushed = false,
                     Err(_) => {
                         self.on_peer_gone();
                         break;
@@ -358,9 +373,12 @@ impl<'c> Conn<'c> {
                 _ = tokio::time::sleep_until(next) => {}
             }
         }
-        // Dropping the halves closes the socket.
+        // Dropping the halves closes the socket. Over TLS an abrupt drop sends no
+        // `close_notify` (the halves are just dropped); every other end is a graceful one.
         drop(rd);
-        let _ = wr.shutdown().await;
+        if !(self.abrupt && wr.is_tls()) {
+            let _ = tokio::time::timeout(SHUTDOWN_LIMIT, wr.shutdown()).await;
+        }
     }
 
     /// The compression contexts of the agreed extension, for the role the harness plays.
@@ -453,6 +471,7 @@ impl<'c> Conn<'c> {
     fn drop_tcp(&mut self, reason: &str) {
         if !self.drop_now {
             self.drop_now = true;
+            self.abrupt = true;
             if !self.rec.was_clean && self.rec.was_not_clean_reason.is_none() {
                 self.rec.was_not_clean_reason = Some(reason.to_string());
             }
@@ -1398,6 +1417,16 @@ impl<'c> Conn<'c> {
             soft: Vec::new(),
             is_server: self.role == Role::Server,
         }
+    }
+}
+
+/// Write what is pending (`Some(octets written)`), or with nothing pending flush what TLS
+/// buffered (`None`): one future, since both need the write half.
+async fn write_or_flush(wr: &mut WriteHalf, pending: &[u8]) -> std::io::Result<Option<usize>> {
+    if pending.is_empty() {
+        wr.flush().await.map(|()| None)
+    } else {
+        wr.write(pending).await.map(Some)
     }
 }
 

@@ -8,7 +8,6 @@ pub mod target;
 
 use std::time::Duration;
 
-use tokio::net::TcpStream;
 use tokio::time::Instant;
 use wsspec_cases::{
     Case, CloseVerdict, Dialect, Event, HandshakeExpect, Negotiation, Opening, Verdict,
@@ -56,11 +55,13 @@ impl Default for Limits {
 pub struct CaseRun {
     /// The report record.
     pub result: CaseResult,
-    /// The TCP connection could not be established (the testee may be gone).
+    /// The TCP connection (or its TLS session) could not be established (the testee may
+    /// be gone).
     pub unreachable: bool,
 }
 
-/// Run `case` (1-based position `index` in the run) against `target` as agent `agent`.
+/// Run `case` (1-based position `index` in the run) against `target` as agent `agent`;
+/// `tls` verifies `wss://` targets (the built-in roots when `None`).
 pub async fn run_case(
     case: &Case,
     index: usize,
@@ -68,6 +69,7 @@ pub async fn run_case(
     target: &Target,
     limits: &Limits,
     draft: Dialect,
+    tls: Option<&crate::tls::ClientTls>,
 ) -> CaseRun {
     let started = now_utc();
     let mut rec = Record::default();
@@ -78,34 +80,22 @@ pub async fn run_case(
         case.opening.clone()
     };
 
-    let connect =
-        tokio::time::timeout(limits.connect, TcpStream::connect(target.connect_addr())).await;
-    let stream = match connect {
-        Ok(Ok(s)) => s,
-        Ok(Err(e)) => {
-            let reason = format!("could not connect to {}: {e}", target.connect_addr());
+    let stream = match crate::transport::connect(target, tls, limits).await {
+        Ok(s) => s,
+        Err(e) => {
+            // A TLS handshake that fails once fails for every case: the testee counts as
+            // unreachable, like a refused connection.
+            let timeout = e.timed_out();
             return unopened(
                 case,
                 index,
                 agent,
                 started,
                 rec,
-                Unopened::unreachable(reason, false),
-            );
-        }
-        Err(_) => {
-            let reason = format!("connecting to {} timed out", target.connect_addr());
-            return unopened(
-                case,
-                index,
-                agent,
-                started,
-                rec,
-                Unopened::unreachable(reason, true),
+                Unopened::unreachable(e.to_string(), timeout),
             );
         }
     };
-    let _ = stream.set_nodelay(true);
     let (mut rd, mut wr) = stream.into_split();
 
     let hs = opening::perform(
@@ -212,8 +202,8 @@ pub async fn serve_case(
     dialect: Dialect,
     index: usize,
     agent: &str,
-    rd: tokio::net::tcp::OwnedReadHalf,
-    wr: tokio::net::tcp::OwnedWriteHalf,
+    rd: crate::transport::ReadHalf,
+    wr: crate::transport::WriteHalf,
     leftover: Vec<u8>,
     http_request: String,
     http_response: String,
@@ -314,7 +304,7 @@ struct Unopened {
 }
 
 impl Unopened {
-    /// No TCP connection at all.
+    /// No connection at all (TCP refused or timed out, or the TLS handshake failed).
     fn unreachable(reason: String, timeout: bool) -> Self {
         Unopened {
             request: "?".into(),

@@ -3,8 +3,7 @@
 
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::io::AsyncReadExt;
 use tokio::time::Instant;
 use wsspec_cases::{
     Delivery, Dialect, FrameSpec, HandshakeExpect, Key3, LineEnd, Mask, Opening, SplitAt,
@@ -15,6 +14,7 @@ use super::conn::Record;
 use crate::codec::deflate::{self, Agreed, PmdError, PmdParams, Side};
 use crate::codec::{apply_mask, encode_header, hixie};
 use crate::handshake::{self, Head, MAX_HEAD_LEN};
+use crate::transport::{ReadHalf, WriteHalf};
 
 /// The request as written, with the secrets the answer is checked against.
 #[derive(Debug, Clone, Default)]
@@ -234,7 +234,7 @@ pub struct Handshake {
 
 /// Reads from the socket into `buf`, logging every read, until `done(buf)` or the deadline.
 async fn read_until(
-    rd: &mut OwnedReadHalf,
+    rd: &mut ReadHalf,
     buf: &mut Vec<u8>,
     rec: &mut Record,
     deadline: Instant,
@@ -268,7 +268,14 @@ enum ReadEnd {
     TooLong,
 }
 
-async fn write_logged(wr: &mut OwnedWriteHalf, bytes: &[u8], rec: &mut Record) -> bool {
+/// Write (and over TLS flush) one logged chunk; false when it failed or outlived
+/// `deadline` (a peer that reads nothing can hold a write back once buffers fill).
+async fn write_logged(
+    wr: &mut WriteHalf,
+    bytes: &[u8],
+    rec: &mut Record,
+    deadline: Instant,
+) -> bool {
     rec.wirelog.push(WireRecord::TxOctets {
         len: bytes.len(),
         hex: render_octets(bytes),
@@ -277,7 +284,10 @@ async fn write_logged(wr: &mut OwnedWriteHalf, bytes: &[u8], rec: &mut Record) -
     *rec.tx_octet_stats
         .entry(bytes.len().to_string())
         .or_insert(0) += 1;
-    wr.write_all(bytes).await.is_ok()
+    matches!(
+        tokio::time::timeout_at(deadline, wr.write_flushed(bytes)).await,
+        Ok(Ok(()))
+    )
 }
 
 /// Perform the opening handshake of `opening` on a connected socket.
@@ -285,8 +295,8 @@ pub async fn perform(
     opening: &Opening,
     host: &str,
     path: &str,
-    rd: &mut OwnedReadHalf,
-    wr: &mut OwnedWriteHalf,
+    rd: &mut ReadHalf,
+    wr: &mut WriteHalf,
     rec: &mut Record,
     timeout: Duration,
 ) -> Handshake {
@@ -303,7 +313,7 @@ pub async fn perform(
     // A failed write shows up as a failed read of the answer below.
     if let Delivery::Key3Later { wait_ms } = opening.delivery {
         // Headers first; key3 once the server answered, or after the wait.
-        let ok = write_logged(wr, &rendered.head, rec).await;
+        let ok = write_logged(wr, &rendered.head, rec, deadline).await;
         let wait = (Instant::now() + Duration::from_millis(wait_ms)).min(deadline);
         match read_until(rd, &mut buf, rec, wait, |b| handshake::head_len(b).is_some()).await {
             Ok(()) => {}
@@ -315,12 +325,12 @@ pub async fn perform(
         }
         if ok {
             if let Some(k3) = rendered.key3 {
-                write_logged(wr, &k3, rec).await;
+                write_logged(wr, &k3, rec, deadline).await;
             }
         }
     } else {
         for (bytes, pause) in writes(opening, &rendered) {
-            if !bytes.is_empty() && !write_logged(wr, &bytes, rec).await {
+            if !bytes.is_empty() && !write_logged(wr, &bytes, rec, deadline).await {
                 break;
             }
             if pause > 0 {

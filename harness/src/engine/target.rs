@@ -1,10 +1,12 @@
-//! The server under test, from a `ws://` URL.
+//! The server under test, from a `ws://` or `wss://` URL.
 
 /// Why a target URL was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UrlError {
-    /// Not a `ws://` URL.
-    #[error("unsupported URL scheme in {0:?} (expected ws://host:port/path; wss:// is not supported yet)")]
+    /// Neither a `ws://` nor a `wss://` URL.
+    #[error(
+        "unsupported URL scheme in {0:?} (expected ws://host:port/path or wss://host:port/path)"
+    )]
     Scheme(String),
     /// The host part is empty or malformed.
     #[error("no host in URL {0:?}")]
@@ -25,14 +27,20 @@ pub struct Target {
     pub resource: String,
     /// Value of the `Host` header.
     pub host_header: String,
+    /// `wss://`: TLS over the TCP connection.
+    pub tls: bool,
 }
 
 impl Target {
-    /// Parse `ws://host[:port][/path]`.
+    /// Parse `ws://host[:port][/path]` (port 80 by default) or `wss://…` (port 443).
     pub fn parse(url: &str) -> Result<Target, UrlError> {
-        let rest = url
-            .strip_prefix("ws://")
-            .ok_or_else(|| UrlError::Scheme(url.to_string()))?;
+        let (rest, tls) = if let Some(rest) = url.strip_prefix("ws://") {
+            (rest, false)
+        } else if let Some(rest) = url.strip_prefix("wss://") {
+            (rest, true)
+        } else {
+            return Err(UrlError::Scheme(url.to_string()));
+        };
         let (authority, path) = match rest.find(['/', '?']) {
             Some(i) => (&rest[..i], &rest[i..]),
             None => (rest, "/"),
@@ -62,6 +70,7 @@ impl Target {
             return Err(UrlError::Host(url.to_string()));
         }
         let port = match port {
+            None if tls => 443,
             None => 80,
             Some(p) => p
                 .parse::<u16>()
@@ -74,7 +83,17 @@ impl Target {
             port,
             resource,
             host_header: authority.to_string(),
+            tls,
         })
+    }
+
+    /// `ws` or `wss`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls {
+            "wss"
+        } else {
+            "ws"
+        }
     }
 
     /// `host:port` for connecting.
@@ -107,8 +126,30 @@ mod tests {
             Target::parse("http://x"),
             Err(UrlError::Scheme(_))
         ));
-        assert!(matches!(Target::parse("wss://x"), Err(UrlError::Scheme(_))));
+        assert!(!Target::parse("ws://x").unwrap().tls);
+        assert!(matches!(Target::parse("wsx://x"), Err(UrlError::Scheme(_))));
+        assert!(matches!(Target::parse("WSS://x"), Err(UrlError::Scheme(_))));
         assert!(matches!(Target::parse("ws://x:0"), Err(UrlError::Port(_))));
         assert!(matches!(Target::parse("ws://:80"), Err(UrlError::Host(_))));
+    }
+
+    #[test]
+    fn parses_wss_urls() {
+        let t = Target::parse("wss://example.org/chat?x=1").unwrap();
+        assert!(t.tls);
+        assert_eq!(t.scheme(), "wss");
+        assert_eq!(
+            (t.host.as_str(), t.port, t.resource.as_str()),
+            ("example.org", 443, "/chat?x=1")
+        );
+        // The Host header is the authority as written: no default port added.
+        assert_eq!(t.host_header, "example.org");
+        let t = Target::parse("wss://127.0.0.1:9443").unwrap();
+        assert_eq!((t.port, t.host_header.as_str()), (9443, "127.0.0.1:9443"));
+        let t = Target::parse("wss://[::1]").unwrap();
+        assert_eq!((t.host.as_str(), t.port), ("::1", 443));
+        assert_eq!(t.connect_addr(), "[::1]:443");
+        assert!(matches!(Target::parse("wss://x:0"), Err(UrlError::Port(_))));
+        assert!(matches!(Target::parse("wss://"), Err(UrlError::Host(_))));
     }
 }

@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use tokio::io::AsyncReadExt;
-use tokio::net::TcpStream;
 use tokio::time::{timeout_at, Instant};
 
 use crate::handshake::{head_len, MAX_HEAD_LEN};
@@ -264,7 +263,7 @@ pub enum HeadError {
 /// Read a request head (at most `MAX_HEAD_LEN` octets, within `limit`); returns the head
 /// and the octets read after it.
 pub async fn read_head(
-    stream: &mut TcpStream,
+    stream: &mut (impl tokio::io::AsyncRead + Unpin),
     limit: Duration,
 ) -> Result<(Vec<u8>, Vec<u8>), HeadError> {
     let deadline = Instant::now() + limit;

@@ -18,7 +18,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 use tokio::time::{timeout, timeout_at, Instant};
@@ -31,6 +30,7 @@ use crate::codec::hixie;
 use crate::echo::{accept_request, is_per_connection, Upgrade};
 use crate::engine::{expressible_in_hixie, not_expressible, serve_case, Limits};
 use crate::handshake::{parse_head, Head};
+use crate::transport::{Listener, Stream};
 use http::{
     content_type, error_response, faulty_response, is_plain_file_name, read_head, response_head,
     switching_response, HeadError, RequestTarget,
@@ -90,7 +90,6 @@ pub enum ServerError {
 }
 
 /// What server mode needs.
-#[derive(Debug)]
 pub struct ServerConfig {
     /// The cases offered, in order (see [`server_cases`]).
     pub cases: Vec<&'static Case>,
@@ -98,7 +97,12 @@ pub struct ServerConfig {
     pub out: ReportDir,
     /// Harness timeouts and limits for the cases.
     pub limits: Limits,
+    /// Autobahn's `exclude-agent-cases`: whether (agent, case id) is left out.
+    pub skip_for_agent: Option<AgentFilter>,
 }
+
+/// A predicate on (agent, case id), shared by every connection.
+pub type AgentFilter = Arc<dyn Fn(&str, &str) -> bool + Send + Sync>;
 
 /// Why [`Server::run`] returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,6 +120,7 @@ struct Shared {
     cases: Vec<&'static Case>,
     out: ReportDir,
     limits: Limits,
+    skip_for_agent: Option<AgentFilter>,
     results: Mutex<Results>,
     /// Bumped after each stored result, so `/getCaseStatus` can wait.
     finished: watch::Sender<u64>,
@@ -145,6 +150,7 @@ impl Server {
                 cases: config.cases,
                 out: config.out,
                 limits: config.limits,
+                skip_for_agent: config.skip_for_agent,
                 results: Mutex::new(BTreeMap::new()),
                 finished: watch::channel(0).0,
                 running: Mutex::new(BTreeMap::new()),
@@ -169,12 +175,14 @@ impl Server {
     }
 
     /// Accept connections until a client asks to stop or `interrupt` resolves; then abort
-    /// connections still open and rewrite the index of every agent seen.
+    /// connections still open and rewrite the index of every agent seen. A `TcpListener`
+    /// serves plain `ws://`/`http://`; a TLS [`Listener`] `wss://`/`https://`.
     pub async fn run(
         &self,
-        listener: TcpListener,
+        listener: impl Into<Listener>,
         interrupt: impl Future<Output = ()>,
     ) -> Result<Stopped, ServerError> {
+        let listener = listener.into();
         let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
         let mut tasks = JoinSet::new();
         let mut stop = self.shared.stop.subscribe();
@@ -189,10 +197,13 @@ impl Server {
                 _ = &mut interrupt => break Stopped::Interrupted,
                 _ = async { stop.wait_for(|s| *s).await.is_ok() } => break Stopped::StopRequested,
                 (permit, accepted) = accept => match accepted {
-                    Ok((stream, _)) => {
+                    Ok(incoming) => {
                         let shared = self.shared.clone();
                         tasks.spawn(async move {
-                            handle(shared, stream).await;
+                            // The TLS handshake counts against the time for the head.
+                            if let Some(stream) = incoming.open(HEAD_TIMEOUT).await {
+                                handle(shared, stream).await;
+                            }
                             drop(permit);
                         });
                     }
@@ -429,8 +440,7 @@ fn python_json_str(s: &str) -> String {
 }
 
 /// Serve one connection: read the head, then an HTTP page or a WebSocket endpoint.
-async fn handle(shared: Arc<Shared>, mut stream: TcpStream) {
-    let _ = stream.set_nodelay(true);
+async fn handle(shared: Arc<Shared>, mut stream: Stream) {
     let (raw, leftover) = match read_head(&mut stream, HEAD_TIMEOUT).await {
         Ok(read) => read,
         Err(HeadError::TooLong) => {
@@ -465,12 +475,27 @@ async fn handle(shared: Arc<Shared>, mut stream: TcpStream) {
     };
     if let Endpoint::RunCase { index, agent } = &endpoint {
         let case = shared.cases[*index - 1];
+        if let Some(skip) = &shared.skip_for_agent {
+            if skip(agent, &case.id) {
+                // Autobahn opens the connection and closes it at once, recording nothing:
+                // the case shows as missing for this agent.
+                if let Upgrade::Hybi { accept } = &upgrade {
+                    let response = switching_response(accept, None);
+                    let sent =
+                        timeout(HEAD_TIMEOUT, stream.write_flushed(response.as_bytes())).await;
+                    if let Ok(Ok(())) = sent {
+                        wire::reply_and_close(stream, None, leftover).await;
+                    }
+                }
+                return;
+            }
+        }
         if let Some(reason) = valid_for_this_client(&head, case) {
             // The wrong answer would be right for this client's offer: nothing to test.
             let mut response = "?".to_string();
             if let Upgrade::Hybi { accept } = &upgrade {
                 response = switching_response(accept, None);
-                let sent = timeout(HEAD_TIMEOUT, stream.write_all(response.as_bytes())).await;
+                let sent = timeout(HEAD_TIMEOUT, stream.write_flushed(response.as_bytes())).await;
                 if let Ok(Ok(())) = sent {
                     wire::reply_and_close(stream, None, leftover).await;
                 }
@@ -560,7 +585,7 @@ async fn handle(shared: Arc<Shared>, mut stream: TcpStream) {
 /// when the client hangs up.
 async fn wait_for_verdict(
     shared: &Shared,
-    stream: &mut TcpStream,
+    stream: &mut Stream,
     agent: &str,
     id: &str,
 ) -> Option<&'static str> {
@@ -645,9 +670,9 @@ fn read_plain_file(path: &std::path::Path) -> Option<Vec<u8>> {
 
 /// Write a complete HTTP response, then close: our side first, then wait briefly for the
 /// client's EOF so unread request octets do not turn the close into a reset.
-async fn respond(mut stream: TcpStream, response: Vec<u8>) {
+async fn respond(mut stream: Stream, response: Vec<u8>) {
     if !matches!(
-        timeout(RESPONSE_TIMEOUT, stream.write_all(&response)).await,
+        timeout(RESPONSE_TIMEOUT, stream.write_flushed(&response)).await,
         Ok(Ok(()))
     ) {
         return;
@@ -702,7 +727,7 @@ fn deflate_offers(head: &Head) -> Vec<PmdParams> {
 /// head. Returns the dialect, the response as reported, and the octets after the request.
 async fn answer_upgrade(
     shared: &Shared,
-    stream: &mut TcpStream,
+    stream: &mut Stream,
     upgrade: Upgrade,
     endpoint: &Endpoint,
     extensions: Option<&str>,
@@ -724,7 +749,7 @@ async fn answer_upgrade(
         Upgrade::Hixie75 { head } => (Dialect::Hixie75, head, None),
     };
     // Headers first: a hixie-76 client behind a proxy sends key3 only after seeing them.
-    timeout(HEAD_TIMEOUT, stream.write_all(head.as_bytes()))
+    timeout(HEAD_TIMEOUT, stream.write_flushed(head.as_bytes()))
         .await
         .ok()?
         .ok()?;
@@ -746,7 +771,7 @@ async fn answer_upgrade(
         key3.copy_from_slice(&leftover[..8]);
         leftover.drain(..8);
         let answer = hixie::challenge_from_parts(part1, part2, &key3);
-        timeout(HEAD_TIMEOUT, stream.write_all(&answer))
+        timeout(HEAD_TIMEOUT, stream.write_flushed(&answer))
             .await
             .ok()?
             .ok()?;
@@ -759,7 +784,7 @@ async fn answer_upgrade(
 /// hixie framing can express (the others are UNIMPLEMENTED for this client).
 async fn hixie_endpoint(
     shared: &Arc<Shared>,
-    mut stream: TcpStream,
+    mut stream: Stream,
     dialect: Dialect,
     endpoint: Endpoint,
     raw: &[u8],

@@ -29,6 +29,7 @@ async fn start(cases: &str) -> Running {
         cases: server_cases(&Patterns::parse(cases), &Patterns::parse("")),
         out: ReportDir::create(dir.path()).unwrap(),
         limits: Limits::default(),
+        skip_for_agent: None,
     })
     .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -5,11 +5,11 @@
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::time::{timeout, timeout_at, Instant};
 use wsspec_cases::{Dialect, LengthForm};
 
 use crate::codec::{encode_header, hixie, FrameHeader};
+use crate::transport::Stream;
 
 /// Time allowed for a control reply to be written.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -42,11 +42,11 @@ pub const EMPTY_CLOSE: [u8; 2] = [0x80 | OP_CLOSE, 0x00];
 
 /// Send `message` (if any) and an empty close, wait (bounded) for the client's close or
 /// EOF, then drop the connection.
-pub async fn reply_and_close(mut stream: TcpStream, message: Option<&str>, leftover: Vec<u8>) {
+pub async fn reply_and_close(mut stream: Stream, message: Option<&str>, leftover: Vec<u8>) {
     let mut out = message.map(text_frame).unwrap_or_default();
     out.extend_from_slice(&EMPTY_CLOSE);
     if !matches!(
-        timeout(WRITE_TIMEOUT, stream.write_all(&out)).await,
+        timeout(WRITE_TIMEOUT, stream.write_flushed(&out)).await,
         Ok(Ok(()))
     ) {
         return;
@@ -57,7 +57,7 @@ pub async fn reply_and_close(mut stream: TcpStream, message: Option<&str>, lefto
 }
 
 /// Read (bounded in octets and time) until the client's close frame is in, or EOF.
-async fn await_close(stream: &mut TcpStream, mut buf: Vec<u8>) {
+async fn await_close(stream: &mut Stream, mut buf: Vec<u8>) {
     let deadline = Instant::now() + CLOSE_WAIT;
     let mut total = buf.len();
     let mut chunk = [0u8; 4096];
@@ -93,7 +93,7 @@ async fn await_close(stream: &mut TcpStream, mut buf: Vec<u8>) {
 
 /// Send one hixie text frame (if any) and end the connection the hixie way: `FF 00` and a
 /// TCP close for hixie-76, a TCP close for hixie-75.
-pub async fn hixie_reply_and_close(mut stream: TcpStream, dialect: Dialect, message: Option<&str>) {
+pub async fn hixie_reply_and_close(mut stream: Stream, dialect: Dialect, message: Option<&str>) {
     let mut out = Vec::new();
     if let Some(m) = message {
         hixie::encode_text(m.as_bytes(), &mut out);
@@ -101,11 +101,11 @@ pub async fn hixie_reply_and_close(mut stream: TcpStream, dialect: Dialect, mess
     if dialect == Dialect::Hixie76 {
         hixie::encode_close(&mut out);
     }
-    let _ = timeout(WRITE_TIMEOUT, stream.write_all(&out)).await;
+    let _ = timeout(WRITE_TIMEOUT, stream.write_flushed(&out)).await;
     let _ = timeout(WRITE_TIMEOUT, stream.shutdown()).await;
 }
 
 /// End a hixie connection without a message.
-pub async fn hixie_close(stream: TcpStream, dialect: Dialect) {
+pub async fn hixie_close(stream: Stream, dialect: Dialect) {
     hixie_reply_and_close(stream, dialect, None).await;
 }
