@@ -16,3 +16,6 @@ cargo clippy --all-targets -- -D warnings
 
 echo "== cargo test --release --workspace"
 cargo test --release --workspace
+
+echo "== ci/gate.sh (the gate on the real peers, as a project's CI would run it)"
+bash ci/gate.sh

@@ -43,7 +43,11 @@ pub struct Patterns {
 impl PartialEq for Patterns {
     fn eq(&self, other: &Self) -> bool {
         self.items.len() == other.items.len()
-            && self.items.iter().zip(&other.items).all(|(a, b)| a.text == b.text)
+            && self
+                .items
+                .iter()
+                .zip(&other.items)
+                .all(|(a, b)| a.text == b.text)
     }
 }
 

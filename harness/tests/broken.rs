@@ -189,8 +189,10 @@ fn run_into(defect: Defect, cases: &str, out: &std::path::Path) -> Verdicts {
     let args = [
         "client", "--url", &url, "--agent", &agent, "--cases", cases, "--out", &dir,
     ];
-    common::wsspec(&args, RUN_TIMEOUT).expect_code(0);
-    common::verdicts(&common::load_index(out), &agent)
+    let run = common::wsspec(&args, RUN_TIMEOUT);
+    let verdicts = common::verdicts(&common::load_index(out), &agent);
+    common::expect_gate_code(&run, &verdicts);
+    verdicts
 }
 
 /// Every pattern any row of [`CATCHES`] uses, as one `--cases` list.

@@ -345,11 +345,9 @@ fn run_draft(peer: &mut Peer, draft: &str, cases: &str) -> (Verdicts, String) {
         RUN_TIMEOUT,
     );
     peer.assert_alive();
-    run.expect_code(0);
-    (
-        common::verdicts(&common::load_index(out.path()), &agent),
-        run.stderr,
-    )
+    let verdicts = common::verdicts(&common::load_index(out.path()), &agent);
+    common::expect_gate_code(&run, &verdicts);
+    (verdicts, run.stderr)
 }
 
 /// `--draft 8` carries categories 1-10 over the hybi-10 handshake: `ws` speaks version 8

@@ -99,8 +99,8 @@ fn a_testee_that_dies_mid_run_fails_the_rest_fast() {
     let status = wait_bounded(&mut client, Duration::from_secs(60));
     assert_eq!(
         status.code(),
-        Some(0),
-        "a dead testee is a verdict, not an error"
+        Some(1),
+        "a dead testee is a verdict (the gate fails), not a setup error"
     );
     assert!(
         killed_at.elapsed() < Duration::from_secs(30),
@@ -144,7 +144,7 @@ fn a_testee_that_never_answers_becomes_failed_verdicts() {
     let status = wait_bounded(&mut client, Duration::from_secs(90));
     stop.store(true, Ordering::Relaxed);
     let _ = holder.join();
-    assert_eq!(status.code(), Some(0));
+    assert_eq!(status.code(), Some(1), "FAILED verdicts fail the gate");
     // Probe (5 s) + one round of handshake time-outs (5 s), then the rest fail at once.
     assert!(
         started.elapsed() < Duration::from_secs(30),

@@ -45,12 +45,13 @@ fn run_against(
     }
     let run = common::wsspec(&args, timeout);
     peer.assert_alive();
-    run.expect_code(0);
     let index = common::load_index(out.path());
     if cases == FIXTURE_CATEGORIES {
         assert_jq_judge_agrees(out.path(), agent);
     }
-    common::verdicts(&index, agent)
+    let verdicts = common::verdicts(&index, agent);
+    common::expect_gate_code(&run, &verdicts);
+    verdicts
 }
 
 /// The judge other projects run on Autobahn's output (tungstenite's CI: `jq -S` with

@@ -555,9 +555,17 @@ pub fn run_client(
     ];
     let run = wsspec(&args, timeout);
     peer.assert_alive();
-    run.expect_code(0);
     let verdicts = verdicts(&load_index(out.path()), &agent);
+    expect_gate_code(&run, &verdicts);
     (verdicts, out)
+}
+
+/// The exit code of a `client` run without expectations: 1 exactly when some case breaks
+/// the default `--fail-on` (FAILED, UNCLEAN or WRONG CODE in either field), else 0.
+pub fn expect_gate_code(run: &Outcome, verdicts: &BTreeMap<String, (String, String)>) {
+    let breaks = |v: &str| matches!(v, "FAILED" | "UNCLEAN" | "WRONG CODE" | "FAILED BY CLIENT");
+    let failing = verdicts.values().any(|(b, c)| breaks(b) || breaks(c));
+    run.expect_code(if failing { 1 } else { 0 });
 }
 
 /// The per-case JSON of `agent`'s case `id` in report directory `dir`.

@@ -27,6 +27,8 @@ pub struct TargetRun<'a> {
     pub wait: Option<Duration>,
     /// `exclude-agent-cases`: whether (agent, case id) is left out.
     pub skip_for_agent: &'a dyn Fn(&str, &str) -> bool,
+    /// How a wss:// target is verified (`None`: the built-in roots).
+    pub tls: Option<wsspec::tls::ClientTls>,
 }
 
 /// What one server's run produced.
@@ -52,7 +54,12 @@ pub fn select_cases(
     exclude: &Patterns,
     draft: Dialect,
 ) -> anyhow::Result<Vec<&'static Case>> {
-    for (pattern, problem) in include.invalid().into_iter().chain(exclude.invalid()) {
+    if let Some((pattern, problem)) = include
+        .invalid()
+        .into_iter()
+        .chain(exclude.invalid())
+        .next()
+    {
         anyhow::bail!("case pattern {pattern:?} is not valid: {problem}");
     }
     for loose in include.loose() {
@@ -89,7 +96,7 @@ pub async fn run_target(out: ReportDir, run: TargetRun<'_>) -> anyhow::Result<Fi
     if let Some(wait) = run.wait {
         wsspec::readiness::wait_for_port(&addr, wait).await?;
     }
-    let server = runner::probe(&run.target, &run.limits).await?;
+    let server = runner::probe(&run.target, run.tls.as_ref(), &run.limits).await?;
     let agent = run
         .agent
         .or(server)
@@ -121,6 +128,7 @@ pub async fn run_target(out: ReportDir, run: TargetRun<'_>) -> anyhow::Result<Fi
             out,
             limits: run.limits,
             draft: run.draft,
+            tls: run.tls,
         },
         async {
             let _ = tokio::signal::ctrl_c().await;
@@ -128,8 +136,8 @@ pub async fn run_target(out: ReportDir, run: TargetRun<'_>) -> anyhow::Result<Fi
     )
     .await?;
     let catalogue: Vec<Case> = cases.iter().map(|c| (*c).clone()).collect();
-    println!("{}", summary_table(&rows_for(&catalogue, &outcome.entries)));
-    println!(
+    say!("{}", summary_table(&rows_for(&catalogue, &outcome.entries)));
+    say!(
         "{} of {} cases in {:.2} s; reports in {}",
         outcome.entries.len(),
         cases.len(),

@@ -2,30 +2,14 @@
 //! cases, writes JUnit XML and the GitHub step summary, and picks the exit code.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-// TEMPORARY placeholder types until the gate library lands (replaced in this change).
-#[derive(Default)]
-struct Expectations;
-impl Expectations {
-    fn load(_: &Path) -> anyhow::Result<Self> {
-        Ok(Expectations)
-    }
-}
-struct Policy(String);
-impl Policy {
-    fn parse(s: &str) -> anyhow::Result<Self> {
-        Ok(Policy(s.to_string()))
-    }
-}
-impl std::fmt::Display for Policy {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+use wsspec_gate::expect::Expectations;
+use wsspec_gate::outcome::GateReport;
+use wsspec_gate::policy::Policy;
+use wsspec_gate::LoadedReport;
 use wsspec_reports::IndexEntry;
 
 /// Exit code of a run whose gate failed.
@@ -60,7 +44,7 @@ impl GateArgs {
         let policy = Policy::parse(&self.fail_on).context("--fail-on")?;
         let expectations = match &self.expect {
             Some(path) => Expectations::load(path)?,
-            None => Expectations::default(),
+            None => Expectations::empty(),
         };
         if let Some(junit) = &self.junit {
             check_writable(junit)?;
@@ -90,21 +74,54 @@ fn check_writable(path: &Path) -> anyhow::Result<()> {
 }
 
 impl Gate {
-    /// Placeholder.
+    /// Judge each agent's results of this run (read back from `out_dir` for the details),
+    /// print the verdict of the gate, write the CI files; 0 when it passed, 1 when not.
     pub fn judge(
         &self,
-        _out_dir: &Path,
-        _runs: &[(String, BTreeMap<String, IndexEntry>)],
+        out_dir: &Path,
+        runs: &[(String, BTreeMap<String, IndexEntry>)],
     ) -> anyhow::Result<ExitCode> {
-        let _ = (&self.expectations, &self.junit);
-        eprintln!("wsspec: gate passed (fail-on: {})", self.policy);
-        Ok(ExitCode::SUCCESS)
+        let agents: Vec<&str> = runs.iter().map(|(agent, _)| agent.as_str()).collect();
+        let unmatched_agents = self.expectations.unmatched_agents(&agents);
+        let reports: Vec<GateReport> = runs
+            .iter()
+            .enumerate()
+            .map(|(i, (agent, entries))| {
+                let mut report =
+                    GateReport::judge(agent, entries, &self.expectations, &self.policy);
+                // Said once, not once per agent.
+                if i == 0 {
+                    report.unmatched_agents = unmatched_agents.clone();
+                }
+                report
+            })
+            .collect();
+        for report in &reports {
+            eprint!("{}", report.render_text());
+        }
+        if let Some(path) = &self.junit {
+            let report_dir = LoadedReport::load(out_dir)?;
+            wsspec_gate::junit::write(path, &report_dir, &reports)?;
+            eprintln!("wsspec: JUnit report in {}", path.display());
+        }
+        if let Some(path) = wsspec_gate::step_summary::append_if_requested(&reports)? {
+            eprintln!("wsspec: step summary appended to {}", path.display());
+        }
+        if reports.iter().all(GateReport::passed) {
+            eprintln!("wsspec: gate passed (fail-on: {})", self.policy);
+            Ok(ExitCode::SUCCESS)
+        } else {
+            eprintln!("wsspec: gate FAILED (fail-on: {})", self.policy);
+            Ok(ExitCode::from(GATE_FAILED))
+        }
     }
 }
 
-/// Placeholder.
-pub fn baseline(_dir: &Path, _agent: Option<&str>) -> anyhow::Result<ExitCode> {
-    let _ = GATE_FAILED;
-    std::io::stdout().flush()?;
-    anyhow::bail!("not yet")
+/// `wsspec baseline DIR [--agent A]`: an expectations file for the report, on stdout.
+pub fn baseline(dir: &Path, agent: Option<&str>, fail_on: &str) -> anyhow::Result<ExitCode> {
+    let policy = Policy::parse(fail_on).context("--fail-on")?;
+    let report = LoadedReport::load(dir)?;
+    let text = wsspec_gate::baseline::render(&report, agent, &policy)?;
+    say!("{}", text.trim_end_matches('\n'));
+    Ok(ExitCode::SUCCESS)
 }

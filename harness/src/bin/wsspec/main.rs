@@ -4,6 +4,15 @@
 //! module: `gate_cli` (expectations, policy, JUnit, baselines), `spec_run` (Autobahn spec
 //! files), `cmd_compare` (`diff` and `compare`), `tls_args` (wss:// and TLS listeners).
 
+/// `println!` that ignores a closed stdout (`wsspec list | head`): a reader that went away
+/// must not panic the harness, nor stop a run before its reports and gate are written.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 mod client_cmd;
 mod cmd_compare;
 mod gate_cli;
@@ -36,7 +45,8 @@ struct Cli {
 enum Command {
     /// Test a WebSocket server: wsspec is the client.
     Client {
-        /// The server under test, ws://host:port[/path].
+        /// The server under test, ws://host:port[/path] or wss://host:port[/path] (TLS;
+        /// see --ca and --insecure).
         #[arg(long)]
         url: String,
         /// Agent name for the reports (default: the server's `Server` header).
@@ -66,6 +76,9 @@ enum Command {
         /// The agent, when the report holds several.
         #[arg(long)]
         agent: Option<String>,
+        /// The policy the baseline is for (see `client --fail-on`).
+        #[arg(long, value_name = "LIST", default_value = "failed,unclean,wrong-code")]
+        fail_on: String,
     },
     /// Test WebSocket clients and browsers: wsspec is the server (Autobahn's fuzzingserver
     /// URL protocol: /getCaseCount, /runCase?case=N&agent=A, /updateReports, ...; a plain
@@ -174,24 +187,34 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                 anyhow::bail!("no case matched {cases:?}");
             }
             for c in selected {
-                println!(
+                say!(
                     "{}\t{} {}\t{}\t{}",
-                    c.id, c.category.number, c.category.title, c.spec, c.description
+                    c.id,
+                    c.category.number,
+                    c.category.title,
+                    c.spec,
+                    c.description
                 );
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Diff(args) => cmd_compare::diff(args),
         Command::Run(args) => spec_run::run(args).await,
-        Command::Baseline { dir, agent } => gate_cli::baseline(&dir, agent.as_deref()),
+        Command::Baseline {
+            dir,
+            agent,
+            fail_on,
+        } => gate_cli::baseline(&dir, agent.as_deref(), &fail_on),
         Command::Compare(args) => cmd_compare::compare(args),
-        Command::Echo { listen, tls: _ } => {
+        Command::Echo { listen, tls } => {
             let listener = tokio::net::TcpListener::bind(&listen)
                 .await
                 .with_context(|| format!("cannot listen on {listen}"))?;
             let addr = listener.local_addr()?;
-            println!("LISTENING {}", addr.port());
-            eprintln!("wsspec reference echo server on ws://{addr}");
+            let listener = tls.echo_listener(listener)?;
+            say!("LISTENING {}", addr.port());
+            let (ws, _) = tls_args::schemes(&listener);
+            eprintln!("wsspec reference echo server on {ws}://{addr}");
             wsspec::echo::serve(listener, wsspec::echo::EchoConfig::default()).await?;
             Ok(ExitCode::SUCCESS)
         }
@@ -201,7 +224,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             exclude,
             out,
             gate,
-            tls: _,
+            tls,
         } => {
             serve_clients(ServeArgs {
                 listen,
@@ -209,6 +232,9 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                 exclude: Patterns::parse(&exclude),
                 out,
                 gate: Some(gate.prepare()?),
+                tls,
+                last_category: None,
+                skip_for_agent: None,
             })
             .await
         }
@@ -219,11 +245,12 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             out,
             wait,
             gate,
-            tls: _,
+            tls,
         } => {
             let target = Target::parse(&url)?;
             let gate = gate.prepare()?;
-            run_against(target, agent, selection, out, wait, Some(gate)).await
+            let tls = tls.client_tls(&target)?;
+            run_against(target, agent, selection, out, wait, Some(gate), tls).await
         }
         Command::Demo { selection, out } => {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -241,6 +268,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                 Some("wsspec-echo".into()),
                 selection,
                 out,
+                None,
                 None,
                 None,
             )
@@ -261,6 +289,12 @@ pub struct ServeArgs {
     pub out: PathBuf,
     /// The gate applied when a client stops the server; `None` only reports.
     pub gate: Option<Gate>,
+    /// TLS for the listener (`--tls-cert`/`--tls-key`, `--tls-self-signed`).
+    pub tls: tls_args::ServerTlsArgs,
+    /// Offer only categories up to this one (a spec file without `--extended`: 13).
+    pub last_category: Option<u32>,
+    /// A spec's `exclude-agent-cases`.
+    pub skip_for_agent: Option<wsspec::server::AgentFilter>,
 }
 
 /// Server mode: serve the cases until a client stops the server (or Ctrl-C).
@@ -272,14 +306,25 @@ pub async fn serve_clients(args: ServeArgs) -> anyhow::Result<ExitCode> {
         exclude,
         out,
         gate,
+        tls,
+        last_category,
+        skip_for_agent,
     } = args;
-    for (pattern, problem) in include.invalid().into_iter().chain(exclude.invalid()) {
+    if let Some((pattern, problem)) = include
+        .invalid()
+        .into_iter()
+        .chain(exclude.invalid())
+        .next()
+    {
         anyhow::bail!("case pattern {pattern:?} is not valid: {problem}");
     }
     for loose in include.loose() {
         eprintln!("wsspec: warning: pattern {loose:?} also matches longer ids (e.g. 1* matches 10.x); use 1.* for one category");
     }
-    let selected = server_cases(&include, &exclude);
+    let mut selected = server_cases(&include, &exclude);
+    if let Some(last) = last_category {
+        selected.retain(|c| c.category.number <= last);
+    }
     if selected.is_empty() {
         let list = |p: &Patterns| p.texts().collect::<Vec<_>>().join(",");
         anyhow::bail!(
@@ -294,14 +339,17 @@ pub async fn serve_clients(args: ServeArgs) -> anyhow::Result<ExitCode> {
         cases: selected.clone(),
         out: report_dir,
         limits: Limits::default(),
+        skip_for_agent,
     })?;
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
-    println!("LISTENING {}", addr.port());
+    let listener = tls.server_listener(listener, &out)?;
+    let (ws, http) = tls_args::schemes(&listener);
+    say!("LISTENING {}", addr.port());
     eprintln!(
-        "wsspec server: {count} cases for any client on ws://{addr} (browser page: http://{addr}/); reports in {}",
+        "wsspec server: {count} cases for any client on {ws}://{addr} (browser page: {http}://{addr}/); reports in {}",
         out.display()
     );
     let stopped = server
@@ -312,8 +360,8 @@ pub async fn serve_clients(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let catalogue: Vec<wsspec_cases::Case> = selected.iter().map(|c| (*c).clone()).collect();
     let results: Vec<_> = server.results().into_iter().collect();
     for (agent, entries) in &results {
-        println!("{agent}:");
-        println!("{}", summary_table(&rows_for(&catalogue, entries)));
+        say!("{agent}:");
+        say!("{}", summary_table(&rows_for(&catalogue, entries)));
     }
     match stopped {
         Stopped::Interrupted => {
@@ -334,6 +382,7 @@ async fn run_against(
     out: PathBuf,
     wait: Option<Duration>,
     gate: Option<Gate>,
+    tls: Option<wsspec::tls::ClientTls>,
 ) -> anyhow::Result<ExitCode> {
     let cases = client_cmd::select_cases(
         &Patterns::parse(&selection.cases),
@@ -353,6 +402,7 @@ async fn run_against(
             draft: selection.draft,
             wait,
             skip_for_agent: &|_, _| false,
+            tls,
         },
     )
     .await?;

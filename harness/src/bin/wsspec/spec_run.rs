@@ -24,9 +24,18 @@ pub struct RunArgs {
     /// Poll each server's port until it accepts, for at most this long (e.g. 30s).
     #[arg(long, value_parser = wsspec::readiness::parse_duration)]
     pub wait: Option<Duration>,
+    /// Also run wsspec's own categories (14 and up). Without it a spec file selects from
+    /// Autobahn's categories 1-13 only, so a spec written for Autobahn runs the same cases.
+    #[arg(long)]
+    pub extended: bool,
     #[command(flatten)]
     pub gate: GateArgs,
+    #[command(flatten)]
+    pub tls: crate::tls_args::ClientTlsArgs,
 }
+
+/// The last category of Autobahn's own catalogue; wsspec's categories follow it.
+const LAST_AUTOBAHN_CATEGORY: u32 = 13;
 
 /// Run a spec file; the exit code is the gate's.
 pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
@@ -45,11 +54,21 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let mut runs = Vec::new();
             for (server, target) in spec.servers.iter().zip(targets) {
-                let cases = client_cmd::select_cases(
+                let tls = args.tls.client_tls(&target)?;
+                let mut cases = client_cmd::select_cases(
                     &spec.selection.cases,
                     &spec.selection.exclude,
                     server.draft,
                 )?;
+                if !args.extended {
+                    cases.retain(|c| c.category.number <= LAST_AUTOBAHN_CATEGORY);
+                    if cases.is_empty() {
+                        anyhow::bail!(
+                            "no case of Autobahn's categories 1-13 matched the spec's cases \
+                             (add --extended to run wsspec's own categories 14 and up)"
+                        );
+                    }
+                }
                 let out = ReportDir::create(&spec.outdir)?;
                 let skip = |agent: &str, id: &str| spec.selection.excluded_for(agent, id);
                 let finished = client_cmd::run_target(
@@ -63,6 +82,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                         draft: server.draft,
                         wait: args.wait,
                         skip_for_agent: &skip,
+                        tls,
                     },
                 )
                 .await?;
@@ -76,12 +96,43 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             gate.judge(&spec.outdir, &runs)
         }
         Spec::Server(spec) => {
+            let target = Target::parse(&spec.url)?;
+            let tls = match (target.tls, &spec.cert, &spec.key) {
+                (true, Some(cert), Some(key)) => crate::tls_args::ServerTlsArgs {
+                    tls_cert: Some(cert.clone()),
+                    tls_key: Some(key.clone()),
+                    tls_self_signed: false,
+                },
+                (true, _, _) => anyhow::bail!(
+                    "{}: a wss:// url needs \"cert\" and \"key\" (PEM files)",
+                    args.spec.display()
+                ),
+                (false, cert, _) => {
+                    if cert.is_some() {
+                        eprintln!(
+                            "wsspec: warning: {}: \"cert\" and \"key\" are ignored for a ws:// url",
+                            args.spec.display()
+                        );
+                    }
+                    crate::tls_args::ServerTlsArgs::default()
+                }
+            };
             crate::serve_clients(crate::ServeArgs {
-                listen: listen_addr(&spec.url)?,
+                listen: target.connect_addr(),
                 cases: spec.selection.cases.clone(),
                 exclude: spec.selection.exclude.clone(),
                 out: spec.outdir.clone(),
                 gate: Some(gate),
+                tls,
+                last_category: (!args.extended).then_some(LAST_AUTOBAHN_CATEGORY),
+                skip_for_agent: if spec.selection.exclude_for_agent.is_empty() {
+                    None
+                } else {
+                    let selection = spec.selection.clone();
+                    Some(std::sync::Arc::new(move |agent: &str, id: &str| {
+                        selection.excluded_for(agent, id)
+                    }))
+                },
             })
             .await
         }
@@ -104,10 +155,4 @@ fn limits_for(server: &spec::ServerUnderTest) -> Limits {
         limits.max_message = m;
     }
     limits
-}
-
-/// The `host:port` a fuzzingserver spec's `url` listens on.
-fn listen_addr(url: &str) -> anyhow::Result<String> {
-    let target = Target::parse(url)?;
-    Ok(target.connect_addr())
 }
