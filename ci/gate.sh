@@ -5,15 +5,19 @@
 # (no sleep), the peer's committed expectations file, JUnit and the default policy; then
 # compare the three reports. Reports, JUnit and compare.html land in target/gate/.
 #
-# Usage: bash ci/gate.sh [WSSPEC_BINARY]   (default: target/release/wsspec, built if missing)
+# Usage: bash ci/gate.sh [WSSPEC_BINARY]   (default: target/release/wsspec, built first)
 # Needs the peers from ci/install-peers.sh.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 peers="$root/ci/peers"
 out="$root/target/gate"
-wsspec="${1:-$root/target/release/wsspec}"
-[ -x "$wsspec" ] || (cd "$root" && cargo build --release --quiet --bin wsspec)
+if [ $# -ge 1 ]; then
+  wsspec="$1"
+else
+  wsspec="$root/target/release/wsspec"
+  (cd "$root" && cargo build --release --quiet --bin wsspec)
+fi
 
 # Everything but the long compression cases: in each subcategory of 12 and 13 the messages
 # up to 8 KiB (cases 1-6) run, the 16 KiB-1 MiB ones (7-18) do not.
