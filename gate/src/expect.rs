@@ -29,7 +29,7 @@ use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use wsspec_cases::pattern::pattern_matches;
-use wsspec_cases::{CloseVerdict, Verdict};
+use wsspec_cases::{CloseVerdict, Patterns, Verdict};
 use wsspec_reports::files::read_bounded;
 use wsspec_reports::index::{parse_close_verdict, parse_verdict};
 use wsspec_reports::ReportError;
@@ -93,6 +93,14 @@ pub enum EntryProblem {
         /// `cases` or `agent`.
         key: &'static str,
     },
+    /// A case pattern uses regular-expression syntax that does not compile.
+    #[error("case pattern {pattern:?} is not valid: {problem}")]
+    BadPattern {
+        /// The pattern as written.
+        pattern: String,
+        /// What the regular-expression parser said.
+        problem: String,
+    },
     /// `behavior` is not an Autobahn behavior verdict.
     #[error("`behavior` {given:?} is not a verdict; valid spellings: {BEHAVIOR_SPELLINGS}")]
     BadBehavior {
@@ -153,6 +161,19 @@ pub enum ExpectError {
     },
 }
 
+/// Whether one case glob matches the case id, by Autobahn's rules. Plain globs (ids and
+/// `*`) skip compiling a regular expression.
+pub fn glob_matches(glob: &str, case_id: &str) -> bool {
+    let plain = glob
+        .bytes()
+        .all(|b| b == b'*' || b == b'.' || b == b'-' || b == b'_' || b.is_ascii_alphanumeric());
+    if plain {
+        pattern_matches(glob, case_id)
+    } else {
+        Patterns::from_items([glob]).matches(case_id)
+    }
+}
+
 fn at_line(line: Option<usize>) -> String {
     line.map(|l| format!(" (line {l})")).unwrap_or_default()
 }
@@ -182,9 +203,10 @@ impl Expectation {
             .map_or(true, |g| pattern_matches(g, agent))
     }
 
-    /// Whether one of the entry's globs matches the case id.
+    /// Whether one of the entry's globs matches the case id (Autobahn's rules, so a
+    /// pattern such as `12.*.[1234]$` works as it does in a spec file).
     pub fn covers(&self, case_id: &str) -> bool {
-        self.cases.iter().any(|g| pattern_matches(g, case_id))
+        self.cases.iter().any(|g| glob_matches(g, case_id))
     }
 
     /// Whether the actual verdicts are the expected ones.
@@ -410,6 +432,15 @@ fn validate(
     }
     if cases.iter().any(|g| g.trim().is_empty()) {
         return Err(EntryProblem::EmptyGlob { key: "cases" });
+    }
+    if let Some((pattern, problem)) = Patterns::from_items(cases.iter().cloned())
+        .invalid()
+        .first()
+    {
+        return Err(EntryProblem::BadPattern {
+            pattern: pattern.to_string(),
+            problem: problem.to_string(),
+        });
     }
     if raw.agent.as_deref().is_some_and(|a| a.trim().is_empty()) {
         return Err(EntryProblem::EmptyGlob { key: "agent" });
@@ -718,5 +749,20 @@ reason = "faye only"
         assert!(!second.matches_verdicts(Verdict::Ok, CloseVerdict::Ok));
         assert_eq!(first.verdicts_text(), "NON-STRICT / OK");
         assert_eq!(second.verdicts_text(), "UNIMPLEMENTED / any");
+    }
+
+    #[test]
+    fn case_globs_follow_autobahn_pattern_rules() {
+        let e = toml("[[expect]]\ncases = \"12.*.[1234]$\"\nbehavior = \"OK\"\nreason = \"r\"\n")
+            .unwrap();
+        let entry = &e.entries()[0];
+        assert!(entry.covers("12.3.4"));
+        assert!(!entry.covers("12.3.14"));
+        let bad =
+            toml("[[expect]]\ncases = \"1.*[\"\nbehavior = \"OK\"\nreason = \"r\"\n").unwrap_err();
+        assert!(matches!(
+            entry_error(bad).2,
+            EntryProblem::BadPattern { .. }
+        ));
     }
 }

@@ -15,11 +15,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
-use wsspec_cases::pattern::pattern_matches;
 use wsspec_cases::{catalogue, id_key, CloseVerdict, Verdict};
 use wsspec_reports::IndexEntry;
 
-use crate::expect::{Expectation, Expectations};
+use crate::expect::{glob_matches, Expectation, Expectations};
 use crate::policy::{FailOn, Policy};
 use crate::report::LoadedReport;
 
@@ -215,7 +214,7 @@ impl GateReport {
                 continue;
             }
             for glob in &e.cases {
-                if !entries.keys().any(|id| pattern_matches(glob, id)) {
+                if !entries.keys().any(|id| glob_matches(glob, id)) {
                     unmatched.push((i + 1, glob.clone()));
                 }
             }

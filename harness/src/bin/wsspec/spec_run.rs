@@ -46,14 +46,11 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let gate = args.gate.prepare()?;
     match loaded.spec {
         Spec::Client(spec) => {
-            // Every URL is checked before the first case runs.
-            let targets = spec
-                .servers
-                .iter()
-                .map(|s| Target::parse(&s.url).map_err(anyhow::Error::from))
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            let mut runs = Vec::new();
-            for (server, target) in spec.servers.iter().zip(targets) {
+            // Every URL, TLS setting and case selection is checked before the first case
+            // runs, so a bad second server is a setup error, not a half-done run.
+            let mut plans = Vec::new();
+            for server in &spec.servers {
+                let target = Target::parse(&server.url)?;
                 let tls = args.tls.client_tls(&target)?;
                 let mut cases = client_cmd::select_cases(
                     &spec.selection.cases,
@@ -69,6 +66,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
                         );
                     }
                 }
+                plans.push((server, target, tls, cases));
+            }
+            let mut runs = Vec::new();
+            for (server, target, tls, cases) in plans {
                 let out = ReportDir::create(&spec.outdir)?;
                 let skip = |agent: &str, id: &str| spec.selection.excluded_for(agent, id);
                 let finished = client_cmd::run_target(
