@@ -9,7 +9,7 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { chromium } = require('playwright-core');
+const { launchChromium } = require('./chromium_launch');
 
 const [pageUrl, agent, timeoutArg] = process.argv.slice(2);
 const timeout = Number.parseInt(timeoutArg || '', 10);
@@ -23,20 +23,7 @@ async function main() {
   let context;
   let code = 1;
   try {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      timeout: 60000,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    context = await launchChromium(profile, { timeout: 60000, extraArgs: ['--disable-quic'] });
     const page = context.pages()[0] || (await context.newPage());
     page.on('console', (msg) => process.stderr.write(`console.${msg.type()}: ${msg.text()}\n`));
     page.on('pageerror', (err) => process.stderr.write(`pageerror: ${err.message}\n`));

@@ -17,7 +17,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { pathToFileURL } = require('url');
-const { chromium } = require('playwright-core');
+const { launchChromium } = require('./chromium_launch');
 
 const [target, pngOut, timeoutArg] = process.argv.slice(2);
 const timeout = Number.parseInt(timeoutArg || '', 10);
@@ -34,20 +34,7 @@ async function main() {
   let context;
   let code = 1;
   try {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      timeout,
-      viewport: { width: 1280, height: 900 },
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    context = await launchChromium(profile, { timeout, viewport: { width: 1280, height: 900 } });
     const page = context.pages()[0] || (await context.newPage());
     page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
     page.on('console', (msg) => {

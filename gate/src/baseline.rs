@@ -264,16 +264,7 @@ mod tests {
 
     use crate::expect::{Expectations, Format};
     use crate::outcome::{GateReport, Outcome};
-
-    fn entry(b: Verdict, c: CloseVerdict) -> IndexEntry {
-        IndexEntry {
-            behavior: b,
-            behavior_close: c,
-            duration: 1,
-            remote_close_code: None,
-            reportfile: String::new(),
-        }
-    }
+    use crate::test_support::entry;
 
     /// Every catalogue case of the given categories, OK unless `verdict` says otherwise.
     fn report_of(
@@ -285,7 +276,7 @@ mod tests {
             .filter(|c| categories.contains(&c.category.number))
             .map(|c| {
                 let (b, cl) = verdict(&c.id);
-                (c.id.clone(), entry(b, cl))
+                (c.id.clone(), entry(b, cl, 1, None))
             })
             .collect();
         LoadedReport {
@@ -414,11 +405,10 @@ mod tests {
         let text = render(&report, Some("faye"), &Policy::default()).unwrap();
         assert!(!text.contains("[[expect]]"), "{text}");
         // Entries of a multi-agent baseline name their agent, so the others are unaffected.
-        report
-            .index
-            .get_mut("faye")
-            .unwrap()
-            .insert("1.1.1".into(), entry(Verdict::Failed, CloseVerdict::Ok));
+        report.index.get_mut("faye").unwrap().insert(
+            "1.1.1".into(),
+            entry(Verdict::Failed, CloseVerdict::Ok, 1, None),
+        );
         let text = render(&report, Some("faye"), &Policy::default()).unwrap();
         assert!(text.contains("agent = \"faye\"\n"), "{text}");
         let x = Expectations::parse(&text, Format::Toml, Path::new("b.toml")).unwrap();
@@ -451,7 +441,7 @@ mod tests {
                 "evil\"\n[[expect]]".to_string(),
                 BTreeMap::from([(
                     "1.\"\\\u{1}".to_string(),
-                    entry(Verdict::Failed, CloseVerdict::Ok),
+                    entry(Verdict::Failed, CloseVerdict::Ok, 1, None),
                 )]),
             )]),
         };

@@ -627,38 +627,8 @@ pub fn relative_path(from: &Path, to: &Path) -> PathBuf {
 pub(crate) mod tests {
     use super::*;
     use wsspec_cases::Category;
-    use wsspec_reports::Index;
 
-    pub(crate) fn e(b: Verdict, c: CloseVerdict, code: Option<u16>) -> IndexEntry {
-        IndexEntry {
-            behavior: b,
-            behavior_close: c,
-            duration: 1,
-            remote_close_code: code,
-            reportfile: "x.json".into(),
-        }
-    }
-
-    pub(crate) fn ok() -> IndexEntry {
-        e(Verdict::Ok, CloseVerdict::Ok, Some(1000))
-    }
-
-    pub(crate) fn report(dir: &str, agents: &[(&str, &[(&str, IndexEntry)])]) -> LoadedReport {
-        let mut index = Index::new();
-        for (agent, cases) in agents {
-            index.insert(
-                agent.to_string(),
-                cases
-                    .iter()
-                    .map(|(id, e)| (id.to_string(), e.clone()))
-                    .collect(),
-            );
-        }
-        LoadedReport {
-            dir: PathBuf::from(dir),
-            index,
-        }
-    }
+    use crate::test_support::{e, ok, report};
 
     pub(crate) fn case(id: &str, number: u32, title: &'static str) -> Case {
         Case::new(

@@ -349,7 +349,8 @@ fn url_segment(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compare::tests::{catalogue, ok, report, reports};
+    use crate::compare::tests::{catalogue, reports};
+    use crate::test_support::{ok, report};
 
     fn render() -> String {
         let m = Matrix::build_with(&reports(), &catalogue());

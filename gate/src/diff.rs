@@ -387,39 +387,8 @@ impl Diff {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
-    use wsspec_reports::Index;
 
-    fn e(b: Verdict, c: CloseVerdict, code: Option<u16>) -> IndexEntry {
-        IndexEntry {
-            behavior: b,
-            behavior_close: c,
-            duration: 1,
-            remote_close_code: code,
-            reportfile: "x.json".into(),
-        }
-    }
-
-    fn ok() -> IndexEntry {
-        e(Verdict::Ok, CloseVerdict::Ok, Some(1000))
-    }
-
-    fn report(agents: &[(&str, &[(&str, IndexEntry)])]) -> LoadedReport {
-        let mut index = Index::new();
-        for (agent, cases) in agents {
-            index.insert(
-                agent.to_string(),
-                cases
-                    .iter()
-                    .map(|(id, e)| (id.to_string(), e.clone()))
-                    .collect(),
-            );
-        }
-        LoadedReport {
-            dir: PathBuf::from("/r"),
-            index,
-        }
-    }
+    use crate::test_support::{e, ok, report};
 
     #[test]
     fn severity_order_is_documented_order() {
@@ -448,30 +417,36 @@ mod tests {
 
     #[test]
     fn classifies_every_kind_of_change() {
-        let old = report(&[(
-            "ws",
-            &[
-                ("1.1.1", ok()),
-                ("1.1.2", ok()),
-                ("1.1.3", ok()),
-                ("2.1", e(Verdict::Failed, CloseVerdict::Ok, Some(1000))),
-                ("7.1.1", ok()),
-                ("7.1.2", e(Verdict::Ok, CloseVerdict::WrongCode, Some(1000))),
-                ("9.1.1", ok()),
-            ],
-        )]);
-        let new = report(&[(
-            "ws",
-            &[
-                ("1.1.1", ok()),
-                ("1.1.2", ok()),
-                ("1.1.3", e(Verdict::Failed, CloseVerdict::Ok, Some(1000))),
-                ("2.1", ok()),
-                ("7.1.1", e(Verdict::Ok, CloseVerdict::Ok, Some(1001))),
-                ("7.1.2", e(Verdict::Ok, CloseVerdict::Unclean, None)),
-                ("10.1.1", ok()),
-            ],
-        )]);
+        let old = report(
+            "/r",
+            &[(
+                "ws",
+                &[
+                    ("1.1.1", ok()),
+                    ("1.1.2", ok()),
+                    ("1.1.3", ok()),
+                    ("2.1", e(Verdict::Failed, CloseVerdict::Ok, Some(1000))),
+                    ("7.1.1", ok()),
+                    ("7.1.2", e(Verdict::Ok, CloseVerdict::WrongCode, Some(1000))),
+                    ("9.1.1", ok()),
+                ],
+            )],
+        );
+        let new = report(
+            "/r",
+            &[(
+                "ws",
+                &[
+                    ("1.1.1", ok()),
+                    ("1.1.2", ok()),
+                    ("1.1.3", e(Verdict::Failed, CloseVerdict::Ok, Some(1000))),
+                    ("2.1", ok()),
+                    ("7.1.1", e(Verdict::Ok, CloseVerdict::Ok, Some(1001))),
+                    ("7.1.2", e(Verdict::Ok, CloseVerdict::Unclean, None)),
+                    ("10.1.1", ok()),
+                ],
+            )],
+        );
         let d = diff_reports(&old, &new).unwrap();
         assert!(d.has_regressions());
         let p = &d.pairs[0];
@@ -508,7 +483,7 @@ Removed (1): 9.1.1
 
     #[test]
     fn identical_reports_have_no_changes() {
-        let r = report(&[("a", &[("1.1.1", ok())]), ("b", &[("2.1", ok())])]);
+        let r = report("/r", &[("a", &[("1.1.1", ok())]), ("b", &[("2.1", ok())])]);
         let d = diff_reports(&r, &r).unwrap();
         assert!(!d.has_regressions());
         assert_eq!(d.pairs.len(), 2);
@@ -518,11 +493,14 @@ Removed (1): 9.1.1
 
     #[test]
     fn single_agents_pair_whatever_their_names() {
-        let old = report(&[("ws@8.1", &[("1.1.1", ok())])]);
-        let new = report(&[(
-            "ws@8.2",
-            &[("1.1.1", e(Verdict::NonStrict, CloseVerdict::Ok, Some(1000)))],
-        )]);
+        let old = report("/r", &[("ws@8.1", &[("1.1.1", ok())])]);
+        let new = report(
+            "/r",
+            &[(
+                "ws@8.2",
+                &[("1.1.1", e(Verdict::NonStrict, CloseVerdict::Ok, Some(1000)))],
+            )],
+        );
         let d = diff_reports(&old, &new).unwrap();
         assert_eq!(d.pairs[0].old_agent, "ws@8.1");
         assert_eq!(d.pairs[0].new_agent, "ws@8.2");
@@ -532,8 +510,14 @@ Removed (1): 9.1.1
 
     #[test]
     fn several_agents_pair_by_name() {
-        let old = report(&[("a", &[("1.1.1", ok())]), ("b", &[("1.1.1", ok())])]);
-        let new = report(&[("b", &[("1.1.1", ok())]), ("c", &[("1.1.1", ok())])]);
+        let old = report(
+            "/r",
+            &[("a", &[("1.1.1", ok())]), ("b", &[("1.1.1", ok())])],
+        );
+        let new = report(
+            "/r",
+            &[("b", &[("1.1.1", ok())]), ("c", &[("1.1.1", ok())])],
+        );
         let d = diff_reports(&old, &new).unwrap();
         assert_eq!(d.pairs.len(), 1);
         assert_eq!(d.pairs[0].old_agent, "b");
@@ -552,8 +536,8 @@ Removed (1): 9.1.1
 
     #[test]
     fn no_common_agent_is_an_error() {
-        let old = report(&[("a", &[]), ("b", &[])]);
-        let new = report(&[("c", &[]), ("d", &[])]);
+        let old = report("/r", &[("a", &[]), ("b", &[])]);
+        let new = report("/r", &[("c", &[]), ("d", &[])]);
         let err = diff_reports(&old, &new).unwrap_err();
         assert_eq!(
             err,
@@ -563,7 +547,7 @@ Removed (1): 9.1.1
             }
         );
         assert!(err.to_string().contains("old: a, b; new: c, d"));
-        let empty = report(&[]);
+        let empty = report("/r", &[]);
         assert!(diff_reports(&empty, &new).is_err());
     }
 
@@ -571,8 +555,8 @@ Removed (1): 9.1.1
     fn long_added_lists_are_bounded() {
         let ids: Vec<String> = (1..=25).map(|n| format!("5.{n}")).collect();
         let cases: Vec<(&str, IndexEntry)> = ids.iter().map(|id| (id.as_str(), ok())).collect();
-        let old = report(&[("a", &[])]);
-        let new = report(&[("a", &cases)]);
+        let old = report("/r", &[("a", &[])]);
+        let new = report("/r", &[("a", &cases)]);
         let text = diff_reports(&old, &new).unwrap().render_text();
         assert!(text.contains("Added (25): 5.1, 5.2,"), "{text}");
         assert!(text.contains("5.20 … and 5 more"), "{text}");

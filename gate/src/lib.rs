@@ -50,4 +50,7 @@ pub mod compare;
 pub mod compare_html;
 pub mod diff;
 
+#[cfg(test)]
+mod test_support;
+
 pub use report::{LoadError, LoadedReport};

@@ -458,20 +458,11 @@ mod tests {
     use std::path::Path;
 
     use crate::expect::Format;
-
-    fn entry(b: Verdict, c: CloseVerdict) -> IndexEntry {
-        IndexEntry {
-            behavior: b,
-            behavior_close: c,
-            duration: 2,
-            remote_close_code: Some(1000),
-            reportfile: "x.json".into(),
-        }
-    }
+    use crate::test_support::entry;
 
     fn index(rows: &[(&str, Verdict, CloseVerdict)]) -> BTreeMap<String, IndexEntry> {
         rows.iter()
-            .map(|(id, b, c)| (id.to_string(), entry(*b, *c)))
+            .map(|(id, b, c)| (id.to_string(), entry(*b, *c, 2, Some(1000))))
             .collect()
     }
 

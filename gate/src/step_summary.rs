@@ -190,16 +190,7 @@ mod tests {
 
     use crate::expect::{Expectations, Format};
     use crate::policy::Policy;
-
-    fn entry(b: Verdict, c: CloseVerdict) -> IndexEntry {
-        IndexEntry {
-            behavior: b,
-            behavior_close: c,
-            duration: 3,
-            remote_close_code: Some(1000),
-            reportfile: "x.json".into(),
-        }
-    }
+    use crate::test_support::entry;
 
     fn gate(agent: &str) -> GateReport {
         let idx: BTreeMap<String, IndexEntry> = [
@@ -215,7 +206,7 @@ mod tests {
             ),
         ]
         .iter()
-        .map(|(id, b, c)| (id.to_string(), entry(*b, *c)))
+        .map(|(id, b, c)| (id.to_string(), entry(*b, *c, 3, Some(1000))))
         .collect();
         let x = Expectations::parse(
             r#"

@@ -298,7 +298,13 @@ impl Conn {
     /// Reads more octets into the buffer; an error at EOF.
     fn fill(&mut self) -> io::Result<()> {
         let mut chunk = [0u8; 16 * 1024];
-        let n = self.stream.read(&mut chunk)?;
+        // A signal can interrupt a blocking read (EINTR): that is not the peer's doing.
+        let n = loop {
+            match self.stream.read(&mut chunk) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => break other?,
+            }
+        };
         if n == 0 {
             return Err(eof());
         }

@@ -269,7 +269,14 @@ impl Conn {
     fn fill(&mut self) -> io::Result<usize> {
         self.stream.set_read_timeout(Some(self.step_timeout()?))?;
         let mut chunk = [0u8; 64 * 1024];
-        let n = self.stream.read(&mut chunk)?;
+        // A signal delivered to the test process can interrupt a blocking read (EINTR,
+        // seen in CI); that is no answer from the server, so read again.
+        let n = loop {
+            match self.stream.read(&mut chunk) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => break other?,
+            }
+        };
         self.buf.extend_from_slice(&chunk[..n]);
         Ok(n)
     }

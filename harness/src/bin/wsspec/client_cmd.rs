@@ -48,12 +48,8 @@ pub fn jobs(requested: Option<usize>) -> usize {
         .max(1)
 }
 
-/// The client-mode cases `include` minus `exclude` selects for `draft`; none is an error.
-pub fn select_cases(
-    include: &Patterns,
-    exclude: &Patterns,
-    draft: Dialect,
-) -> anyhow::Result<Vec<&'static Case>> {
+/// Refuse patterns whose regular expression does not compile; warn about loose ones.
+pub fn check_patterns(include: &Patterns, exclude: &Patterns) -> anyhow::Result<()> {
     if let Some((pattern, problem)) = include
         .invalid()
         .into_iter()
@@ -65,6 +61,16 @@ pub fn select_cases(
     for loose in include.loose() {
         eprintln!("wsspec: warning: pattern {loose:?} also matches longer ids (e.g. 1* matches 10.x); use 1.* for one category");
     }
+    Ok(())
+}
+
+/// The client-mode cases `include` minus `exclude` selects for `draft`; none is an error.
+pub fn select_cases(
+    include: &Patterns,
+    exclude: &Patterns,
+    draft: Dialect,
+) -> anyhow::Result<Vec<&'static Case>> {
+    check_patterns(include, exclude)?;
     let mut cases = select(include, exclude);
     // Category 20 tests clients: it only runs in server mode.
     cases.retain(|c| !c.tests_clients_only());

@@ -310,17 +310,7 @@ pub async fn serve_clients(args: ServeArgs) -> anyhow::Result<ExitCode> {
         last_category,
         skip_for_agent,
     } = args;
-    if let Some((pattern, problem)) = include
-        .invalid()
-        .into_iter()
-        .chain(exclude.invalid())
-        .next()
-    {
-        anyhow::bail!("case pattern {pattern:?} is not valid: {problem}");
-    }
-    for loose in include.loose() {
-        eprintln!("wsspec: warning: pattern {loose:?} also matches longer ids (e.g. 1* matches 10.x); use 1.* for one category");
-    }
+    client_cmd::check_patterns(&include, &exclude)?;
     let mut selected = server_cases(&include, &exclude);
     if let Some(last) = last_category {
         selected.retain(|c| c.category.number <= last);
