@@ -2,9 +2,11 @@
 //! (versions 7 and 8, same handshake), hixie-76 (key1/key2/key3) and hixie-75 (no key).
 
 use base64::Engine as _;
+use sha1::{Digest, Sha1};
 
 use wsspec_cases::DeflateAccept;
 
+use super::Fault;
 use crate::codec::deflate::{self, Agreed, PmdParams};
 use crate::codec::hixie::key_value;
 use crate::handshake::{accept_key, Head};
@@ -134,6 +136,11 @@ fn check_common(head: &Head) -> Result<(&str, &str), Rejection> {
 /// checked); returns the `Sec-WebSocket-Accept` value on success. Extension and subprotocol
 /// offers are not looked at here (see [`negotiate_deflate`]).
 pub fn check_request(head: &Head) -> Result<String, Rejection> {
+    check_request_with(head, None)
+}
+
+/// [`check_request`] of a server with `fault` injected.
+fn check_request_with(head: &Head, fault: Option<Fault>) -> Result<String, Rejection> {
     check_common(head)?;
     let key = match single(head, "Sec-WebSocket-Key") {
         Ok(Some(k)) => k,
@@ -153,7 +160,13 @@ pub fn check_request(head: &Head) -> Result<String, Rejection> {
     match single(head, "Sec-WebSocket-Version") {
         Ok(Some("13" | "8" | "7")) => {}
         Ok(None) => return Err(Rejection::bad("missing Sec-WebSocket-Version header")),
+        Ok(Some(_)) if fault == Some(Fault::AnyVersion) => {}
         Ok(Some(_)) | Err(()) => return Err(unsupported),
+    }
+    if fault == Some(Fault::WrongAccept) {
+        // The classic slip: SHA-1 of the key alone, the GUID forgotten.
+        let digest = Sha1::digest(key.as_bytes());
+        return Ok(base64::engine::general_purpose::STANDARD.encode(digest));
     }
     Ok(accept_key(key))
 }
@@ -187,6 +200,11 @@ pub enum Upgrade {
 /// hixie-76, else `Sec-WebSocket-Key` or `Sec-WebSocket-Version` ⇒ hybi by version, else
 /// hixie-75), and check the request for it.
 pub fn accept_request(head: &Head) -> Result<Upgrade, Rejection> {
+    accept_request_with(head, None)
+}
+
+/// [`accept_request`] of a server with `fault` injected.
+pub(super) fn accept_request_with(head: &Head, fault: Option<Fault>) -> Result<Upgrade, Rejection> {
     let has = |name: &str| head.header(name).is_some();
     let (key1, key2) = (has("Sec-WebSocket-Key1"), has("Sec-WebSocket-Key2"));
     if key1 && key2 {
@@ -194,7 +212,7 @@ pub fn accept_request(head: &Head) -> Result<Upgrade, Rejection> {
     }
     // A version header without a key is a broken hybi request, not a hixie-75 one.
     if has("Sec-WebSocket-Key") || has("Sec-WebSocket-Version") {
-        return check_request(head).map(|accept| Upgrade::Hybi { accept });
+        return check_request_with(head, fault).map(|accept| Upgrade::Hybi { accept });
     }
     if key1 || key2 {
         return Err(Rejection::bad(

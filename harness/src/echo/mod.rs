@@ -7,12 +7,14 @@
 //! (versions 7 and 8, RFC 6455 framing), hixie-76 and hixie-75 (sentinel frames, text
 //! echoed).
 
+mod fault;
 mod handshake;
 mod hixie;
 mod session;
 #[cfg(test)]
 mod tests;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,6 +22,7 @@ use tokio::io::AsyncReadExt;
 use tokio::sync::Semaphore;
 use tokio::time::{timeout_at, Instant};
 
+pub use fault::Fault;
 pub use handshake::{
     accept_request, check_request, negotiate_deflate, Rejection, Upgrade, SERVER_NAME,
 };
@@ -41,6 +44,9 @@ pub struct EchoConfig {
     pub idle_timeout: Duration,
     /// Time allowed for the client to finish the closing handshake after our close frame.
     pub close_timeout: Duration,
+    /// A deliberate defect to inject (a testing aid for the conformance cases and the
+    /// fuzzer); `None`, the default, is the conforming server.
+    pub fault: Option<Fault>,
 }
 
 impl Default for EchoConfig {
@@ -50,6 +56,7 @@ impl Default for EchoConfig {
             handshake_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
             close_timeout: Duration::from_secs(2),
+            fault: None,
         }
     }
 }
@@ -59,6 +66,8 @@ impl Default for EchoConfig {
 pub async fn serve(listener: impl Into<Listener>, config: EchoConfig) -> std::io::Result<()> {
     let listener = listener.into();
     let config = Arc::new(config);
+    // Set once a crash-like fault fired: from then on every connection is dropped.
+    let down = Arc::new(AtomicBool::new(false));
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
         let Ok(permit) = slots.clone().acquire_owned().await else {
@@ -74,11 +83,17 @@ pub async fn serve(listener: impl Into<Listener>, config: EchoConfig) -> std::io
                 continue;
             }
         };
+        if config.fault.is_some() && down.load(Ordering::Relaxed) {
+            // The "crashed" server keeps its listener but serves no one.
+            drop(incoming);
+            continue;
+        }
         let config = config.clone();
+        let down = down.clone();
         tokio::spawn(async move {
             // The TLS handshake gets the time the request head would.
             if let Some(stream) = incoming.open(config.handshake_timeout).await {
-                serve_connection(stream, config).await;
+                serve_one(stream, &config, &down).await;
             }
             drop(permit);
         });
@@ -102,16 +117,25 @@ pub(crate) fn is_per_connection(e: &std::io::Error) -> bool {
 /// Serve one connection (handshake, then echo) until it closes. The stream should have
 /// `TCP_NODELAY` set, as [`crate::transport::Incoming::open`] does: small frames (pongs,
 /// close replies, short echoes) must not wait for Nagle.
-pub async fn serve_connection(mut stream: Stream, config: Arc<EchoConfig>) {
+/// A crash-like fault ends only this connection; [`serve`] also drops every later one.
+pub async fn serve_connection(stream: Stream, config: Arc<EchoConfig>) {
+    serve_one(stream, &config, &AtomicBool::new(false)).await;
+}
+
+/// [`serve_connection`], with `down` shared by every connection of the server.
+async fn serve_one(mut stream: Stream, config: &EchoConfig, down: &AtomicBool) {
     let mut buf = vec![0u8; session::READ_BUF];
-    let Some((head_end, end)) = read_head(&mut stream, &mut buf, &config).await else {
+    let Some((head_end, end)) = read_head(&mut stream, &mut buf, config).await else {
         return;
     };
     let head = parse_head(&buf[..head_end]).map_err(|_| Rejection {
         status: 400,
         reason: "malformed HTTP head",
     });
-    let verdict = head.as_ref().map_err(|r| *r).and_then(accept_request);
+    let verdict = head
+        .as_ref()
+        .map_err(|r| *r)
+        .and_then(|h| handshake::accept_request_with(h, config.fault));
     let deflate = match (&verdict, &head) {
         (Ok(Upgrade::Hybi { .. }), Ok(head)) => negotiate_deflate(head),
         _ => None,
@@ -139,7 +163,7 @@ pub async fn serve_connection(mut stream: Stream, config: Arc<EchoConfig>) {
     match verdict {
         Ok(Upgrade::Hybi { .. }) => {
             let agreed = deflate.map(|(_, agreed)| agreed);
-            session::run(&mut stream, &mut buf, head_end, end, &config, agreed).await;
+            session::run(&mut stream, &mut buf, head_end, end, config, agreed, down).await;
         }
         Ok(Upgrade::Hixie76 { part1, part2, .. }) => {
             let Some((start, end)) =
@@ -153,7 +177,7 @@ pub async fn serve_connection(mut stream: Stream, config: Arc<EchoConfig>) {
                 &mut buf,
                 start,
                 end,
-                &config,
+                config,
                 hixie::Draft::Hixie76,
             )
             .await;
@@ -164,7 +188,7 @@ pub async fn serve_connection(mut stream: Stream, config: Arc<EchoConfig>) {
                 &mut buf,
                 head_end,
                 end,
-                &config,
+                config,
                 hixie::Draft::Hixie75,
             )
             .await;

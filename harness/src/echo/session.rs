@@ -1,16 +1,17 @@
 //! The frame loop of one connection after the handshake: echo, pong, close, fail; with
 //! permessage-deflate agreed, inflate what comes compressed and echo everything compressed.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::{timeout, timeout_at, Instant};
 use wsspec_cases::{opcode, LengthForm};
 
-use super::EchoConfig;
+use super::{EchoConfig, Fault};
 use crate::codec::deflate::{Agreed, Deflater, InflateError, Inflater};
 use crate::codec::{
-    check_header, encode_header, parse_close_payload, DataFrame, Deframer, FrameHeader,
+    apply_mask, check_header, encode_header, parse_close_payload, DataFrame, Deframer, FrameHeader,
     MessageState, Piece, Role, Utf8Validator, Violation,
 };
 use crate::transport::Stream;
@@ -37,6 +38,15 @@ const GOING_AWAY: u16 = 1001;
 /// The RSV1 bit in `FrameHeader::rsv`: "Per-Message Compressed" (RFC 7692 §6).
 const RSV1: u8 = 0b100;
 
+/// Masking key of [`Fault::MaskedEcho`].
+const FAULT_MASK: [u8; 4] = [0x5a, 0x17, 0xc3, 0x88];
+
+/// A close reason longer than this fires [`Fault::CrashOnLongCloseReason`].
+const CRASH_REASON_LEN: usize = 100;
+
+/// A ping payload of this length fires [`Fault::HangOnFullPing`].
+const HANG_PING_LEN: usize = 125;
+
 /// The payload of the frame being read.
 #[derive(Debug, Clone, Copy)]
 enum Frame {
@@ -55,6 +65,12 @@ enum Action {
     Echo(u8),
     /// The client closed validly: reply with this payload and close.
     Close(Vec<u8>),
+    /// A fault: drop TCP at once, without a close frame.
+    Drop,
+    /// A crash-like fault: drop this connection and refuse service from now on.
+    Crash,
+    /// A hang fault: stop reading and writing this connection.
+    Hang,
 }
 
 /// permessage-deflate state of a connection that agreed it.
@@ -102,10 +118,12 @@ struct Session {
     max_message: u64,
     /// Present when permessage-deflate was agreed.
     deflate: Option<Compression>,
+    /// The injected defect, if any.
+    fault: Option<Fault>,
 }
 
 impl Session {
-    fn new(max_message: u64, agreed: Option<Agreed>) -> Self {
+    fn new(max_message: u64, agreed: Option<Agreed>, fault: Option<Fault>) -> Self {
         Session {
             deframer: Deframer::new(),
             message: MessageState::new(Some(max_message)),
@@ -115,6 +133,7 @@ impl Session {
             out: Vec::with_capacity(4096),
             max_message,
             deflate: agreed.map(Compression::new),
+            fault,
         }
     }
 
@@ -134,6 +153,17 @@ impl Session {
                     }
                 } else {
                     h
+                };
+                let h = match self.fault {
+                    Some(fault) => match fault.relax(h, self.message.open_opcode()) {
+                        Some(h) => h,
+                        None => {
+                            // Skipped: its payload falls into `Frame::None`.
+                            self.frame = Frame::None;
+                            return Ok(None);
+                        }
+                    },
+                    None => h,
                 };
                 check_header(Role::Server, &h)?;
                 if h.is_control() {
@@ -161,6 +191,7 @@ impl Session {
             }
             Piece::Payload { data, last } => match self.frame {
                 Frame::Data { fin } => {
+                    let fault = self.fault;
                     match &mut self.deflate {
                         Some(d) if d.compressed => {
                             // The wire octets count only per frame (on_data_header); the
@@ -183,15 +214,19 @@ impl Session {
                             if self.message.open_opcode() == Some(opcode::TEXT) {
                                 let utf8 = &mut d.utf8;
                                 let new = self.msg.get(start..).unwrap_or_default();
-                                utf8.feed(new).map_err(|_| Violation::InvalidUtf8)?;
-                                if last && fin {
-                                    utf8.finish().map_err(|_| Violation::InvalidUtf8)?;
+                                if utf8.feed(new).is_err() {
+                                    excuse(fault, Violation::InvalidUtf8)?;
+                                }
+                                if last && fin && utf8.finish().is_err() {
+                                    excuse(fault, Violation::InvalidUtf8)?;
                                 }
                             }
                         }
                         _ => {
                             // Validating each piece as it lands makes UTF-8 errors fail fast.
-                            self.message.on_data(data)?;
+                            if let Err(v) = self.message.on_data(data) {
+                                excuse(fault, v)?;
+                            }
                             self.msg.extend_from_slice(data);
                         }
                     }
@@ -199,7 +234,12 @@ impl Session {
                         return Ok(None);
                     }
                     self.frame = Frame::None;
-                    Ok(self.message.on_data_end(fin)?.map(Action::Echo))
+                    let done = match self.message.on_data_end(fin) {
+                        Ok(done) => done,
+                        // Only a text message's UTF-8 fails at its end.
+                        Err(v) => excuse(fault, v).map(|()| Some(opcode::TEXT))?,
+                    };
+                    Ok(done.map(Action::Echo))
                 }
                 Frame::Control { opcode: op } => {
                     self.ctrl.extend_from_slice(data);
@@ -207,16 +247,14 @@ impl Session {
                         return Ok(None);
                     }
                     self.frame = Frame::None;
-                    match op {
-                        opcode::PING => {
-                            push_frame(&mut self.out, 0, opcode::PONG, &self.ctrl);
+                    match (op, self.fault) {
+                        (opcode::PING, None) => {
+                            push_frame(&mut self.out, 0, opcode::PONG, None, &self.ctrl);
                             Ok(None)
                         }
-                        opcode::CLOSE => {
-                            let body = parse_close_payload(&self.ctrl)?;
-                            let reply = body.code.map(|c| c.to_be_bytes().to_vec());
-                            Ok(Some(Action::Close(reply.unwrap_or_default())))
-                        }
+                        (opcode::PING, Some(fault)) => Ok(self.faulty_pong(fault)),
+                        (opcode::CLOSE, None) => close_reply(&self.ctrl),
+                        (opcode::CLOSE, Some(fault)) => self.faulty_close_reply(fault),
                         _ => Ok(None),
                     }
                 }
@@ -226,18 +264,55 @@ impl Session {
         }
     }
 
+    /// The answer to a complete ping in `ctrl` under `fault`.
+    fn faulty_pong(&mut self, fault: Fault) -> Option<Action> {
+        let payload: &[u8] = match fault {
+            Fault::HangOnFullPing if self.ctrl.len() == HANG_PING_LEN => return Some(Action::Hang),
+            Fault::EmptyPong => &[],
+            _ => &self.ctrl,
+        };
+        push_frame(&mut self.out, 0, opcode::PONG, None, payload);
+        None
+    }
+
+    /// The answer to a complete close in `ctrl` under `fault`.
+    fn faulty_close_reply(&self, fault: Fault) -> Result<Option<Action>, Violation> {
+        let payload = self.ctrl.as_slice();
+        let code = payload.get(..2);
+        match (fault, parse_close_payload(payload)) {
+            (Fault::NoCloseReply, _) => Ok(Some(Action::Drop)),
+            (Fault::CrashOnLongCloseReason, _) if payload.len() > 2 + CRASH_REASON_LEN => {
+                Ok(Some(Action::Crash))
+            }
+            (Fault::Close1005, Ok(body)) if body.code.is_none() => {
+                Ok(Some(Action::Close(1005u16.to_be_bytes().to_vec())))
+            }
+            (Fault::AcceptInvalidCloseCode, Err(Violation::InvalidCloseCode(_))) => {
+                Ok(Some(Action::Close(1000u16.to_be_bytes().to_vec())))
+            }
+            (Fault::AcceptInvalidCloseReason, Err(Violation::InvalidCloseReason)) => {
+                Ok(Some(Action::Close(code.unwrap_or_default().to_vec())))
+            }
+            _ => close_reply(payload),
+        }
+    }
+
     /// Write the completed message back as one unmasked frame, compressed (RSV1) when
     /// permessage-deflate was agreed.
     async fn echo(&mut self, stream: &mut Stream, op: u8, limit: Duration) -> bool {
+        let mask = match self.fault {
+            Some(Fault::MaskedEcho) => Some(FAULT_MASK),
+            _ => None,
+        };
         let ok = match &mut self.deflate {
             Some(d) => {
                 d.deflater.write(&self.msg[HEADROOM..], &mut d.zbuf);
                 d.deflater.finish(&mut d.zbuf);
-                let ok = send(stream, &mut self.out, &mut d.zbuf, RSV1, op, limit).await;
+                let ok = send(stream, &mut self.out, &mut d.zbuf, RSV1, op, mask, limit).await;
                 release(&mut d.zbuf);
                 ok
             }
-            None => send(stream, &mut self.out, &mut self.msg, 0, op, limit).await,
+            None => send(stream, &mut self.out, &mut self.msg, 0, op, mask, limit).await,
         };
         release(&mut self.msg);
         ok
@@ -248,19 +323,39 @@ impl Session {
     }
 }
 
+/// The reply to a valid close payload (its code, no reason), or the violation it commits.
+fn close_reply(payload: &[u8]) -> Result<Option<Action>, Violation> {
+    let body = parse_close_payload(payload)?;
+    let reply = body.code.map(|c| c.to_be_bytes().to_vec());
+    Ok(Some(Action::Close(reply.unwrap_or_default())))
+}
+
+/// `Ok` when `fault` lets the violation `v` pass, else `Err(v)`.
+fn excuse(fault: Option<Fault>, v: Violation) -> Result<(), Violation> {
+    match fault {
+        Some(f) if f.excuses(v) => Ok(()),
+        _ => Err(v),
+    }
+}
+
 /// Send `HEADROOM` octets then payload in `buf` as one final frame: small ones join the
 /// pending output `out`, big ones get their header written in front and go out at once.
+/// `mask` (only ever given by [`Fault::MaskedEcho`]) masks the payload in place.
 async fn send(
     stream: &mut Stream,
     out: &mut Vec<u8>,
     buf: &mut [u8],
     rsv: u8,
     op: u8,
+    mask: Option<[u8; 4]>,
     limit: Duration,
 ) -> bool {
+    if let Some(key) = mask {
+        apply_mask(buf.get_mut(HEADROOM..).unwrap_or_default(), key, 0);
+    }
     let payload = buf.get(HEADROOM..).unwrap_or_default();
     if payload.len() <= SMALL_ECHO {
-        push_frame(out, rsv, op, payload);
+        push_frame(out, rsv, op, mask, payload);
         return true;
     }
     let mut header = Vec::with_capacity(HEADROOM);
@@ -269,7 +364,7 @@ async fn send(
         true,
         rsv,
         op,
-        None,
+        mask,
         payload.len() as u64,
         LengthForm::Minimal,
     );
@@ -304,14 +399,15 @@ async fn flush(stream: &mut Stream, out: &mut Vec<u8>, limit: Duration) -> bool 
     ok
 }
 
-/// Append an unmasked final frame.
-fn push_frame(out: &mut Vec<u8>, rsv: u8, op: u8, payload: &[u8]) {
+/// Append a final frame, unmasked unless a fault gives a `mask` (for an already masked
+/// payload).
+fn push_frame(out: &mut Vec<u8>, rsv: u8, op: u8, mask: Option<[u8; 4]>, payload: &[u8]) {
     encode_header(
         out,
         true,
         rsv,
         op,
-        None,
+        mask,
         payload.len() as u64,
         LengthForm::Minimal,
     );
@@ -335,7 +431,8 @@ fn failure_payload(code: u16, reason: &str) -> Vec<u8> {
 }
 
 /// Run the frame loop. `buf` is the read buffer (`READ_BUF` long) whose `start..end` holds
-/// octets that arrived after the handshake head.
+/// octets that arrived after the handshake head. `down` is the server's crash latch (see
+/// [`Fault::CrashOnLongCloseReason`]).
 pub(super) async fn run(
     stream: &mut Stream,
     buf: &mut [u8],
@@ -343,8 +440,9 @@ pub(super) async fn run(
     mut end: usize,
     config: &EchoConfig,
     agreed: Option<Agreed>,
+    down: &AtomicBool,
 ) {
-    let mut s = Session::new(config.max_message, agreed);
+    let mut s = Session::new(config.max_message, agreed, config.fault);
     let io_limit = config.idle_timeout;
     let close_payload = loop {
         let mut action = None;
@@ -361,8 +459,22 @@ pub(super) async fn run(
                     action = Some(reply);
                     break;
                 }
+                Ok(Some(Action::Drop)) => return,
+                Ok(Some(Action::Crash)) => {
+                    down.store(true, Ordering::Relaxed);
+                    return;
+                }
+                Ok(Some(Action::Hang)) => {
+                    // Neither read nor write until the idle timeout, then vanish.
+                    tokio::time::sleep(config.idle_timeout).await;
+                    return;
+                }
                 Err(v) => {
-                    action = Some(failure_payload(v.close_code(), &v.to_string()));
+                    let code = match config.fault {
+                        Some(fault) => fault.close_code(v),
+                        None => v.close_code(),
+                    };
+                    action = Some(failure_payload(code, &v.to_string()));
                     break;
                 }
             }
@@ -385,8 +497,12 @@ pub(super) async fn run(
             Ok(Ok(n)) => end += n,
             Err(_) => break failure_payload(GOING_AWAY, "idle timeout"),
         }
+        if config.fault.is_some() && down.load(Ordering::Relaxed) {
+            // Another connection "crashed" the server: this one dies with it.
+            return;
+        }
     };
-    push_frame(&mut s.out, 0, opcode::CLOSE, &close_payload);
+    push_frame(&mut s.out, 0, opcode::CLOSE, None, &close_payload);
     if s.flush(stream, config.close_timeout).await {
         close(stream, buf, config.close_timeout).await;
     }

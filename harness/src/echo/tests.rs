@@ -7,7 +7,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use wsspec_cases::{opcode, LengthForm};
 
-use super::{serve, EchoConfig, SERVER_NAME};
+use super::{serve, EchoConfig, Fault, SERVER_NAME};
 use crate::codec::deflate::{Deflater, Inflater};
 use crate::codec::{apply_mask, encode_header, FrameHeader};
 use crate::handshake::{accept_key, head_len, parse_head, Head};
@@ -1095,6 +1095,142 @@ async fn a_decompression_bomb_fails_with_1009() {
             inflate_one(&mut Inflater::new(15, false), &payload).len() as u64,
             limit
         );
+    })
+    .await;
+}
+
+// ------------------------------------------------------------------------------------------
+// Fault injection (testing aid): each fault is the one defect it names, nothing more.
+// ------------------------------------------------------------------------------------------
+
+fn with_fault(fault: Fault) -> EchoConfig {
+    EchoConfig {
+        fault: Some(fault),
+        ..EchoConfig::default()
+    }
+}
+
+#[test]
+fn the_default_server_has_no_fault() {
+    assert_eq!(EchoConfig::default().fault, None);
+}
+
+#[tokio::test]
+async fn masked_echo_masks_small_big_and_compressed_echoes_but_not_control_frames() {
+    bounded(async {
+        let addr = start(with_fault(Fault::MaskedEcho)).await;
+        let mut c = Client::connect(addr).await;
+        for len in [5usize, 70_000] {
+            let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            c.send(&masked(true, 0, opcode::BINARY, &data)).await;
+            let (h, mut payload) = c.recv().await;
+            let key = h.mask.expect("the echo is masked");
+            apply_mask(&mut payload, key, 0);
+            assert!(payload == data, "payload of {len} octets differs");
+        }
+        c.send(&masked(true, 0, opcode::PING, b"p")).await;
+        let (h, payload) = c.recv().await;
+        assert_eq!(
+            (h.opcode, h.mask, payload.as_slice()),
+            (opcode::PONG, None, &b"p"[..])
+        );
+
+        let mut c = deflate_client(addr).await;
+        c.send(&masked(true, 4, opcode::TEXT, &HELLO_Z)).await;
+        let (h, mut payload) = c.recv().await;
+        assert_eq!((h.rsv, h.opcode), (4, opcode::TEXT));
+        apply_mask(&mut payload, h.mask.expect("the echo is masked"), 0);
+        assert_eq!(
+            inflate_one(&mut Inflater::new(15, false), &payload),
+            b"Hello"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn tolerated_violations_are_echoed_and_others_still_fail() {
+    bounded(async {
+        let addr = start(with_fault(Fault::AcceptInvalidUtf8)).await;
+        let mut c = Client::connect(addr).await;
+        c.send(&masked(false, 0, opcode::TEXT, b"\xce")).await;
+        c.send(&masked(true, 0, opcode::CONTINUATION, b"\xff!"))
+            .await;
+        let (h, payload) = c.recv().await;
+        assert_eq!(
+            (h.opcode, payload.as_slice()),
+            (opcode::TEXT, &b"\xce\xff!"[..])
+        );
+        // Only that rule is off: an RSV bit still fails the connection.
+        c.send(&masked(true, 2, opcode::TEXT, b"x")).await;
+        c.expect_close(1002).await;
+
+        let addr = start(with_fault(Fault::AcceptUnmasked)).await;
+        let mut c = Client::connect(addr).await;
+        let mut unmasked = Vec::new();
+        encode_header(&mut unmasked, true, 0, 1, None, 2, LengthForm::Minimal);
+        unmasked.extend_from_slice(b"hi");
+        c.send(&unmasked).await;
+        let (h, payload) = c.recv().await;
+        assert_eq!((h.opcode, payload.as_slice()), (opcode::TEXT, &b"hi"[..]));
+
+        let addr = start(with_fault(Fault::Utf8Close1002)).await;
+        let mut c = Client::connect(addr).await;
+        c.send(&masked(true, 0, opcode::TEXT, b"\xff")).await;
+        c.expect_close(1002).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_crash_fault_refuses_service_but_keeps_listening() {
+    bounded(async {
+        let addr = start(with_fault(Fault::CrashOnLongCloseReason)).await;
+        let mut bystander = Client::connect(addr).await;
+        // A reason of 100 octets is fine; 101 "crashes" the server.
+        let mut c = Client::connect(addr).await;
+        let mut close = 1000u16.to_be_bytes().to_vec();
+        close.extend_from_slice(&[b'r'; 100]);
+        c.send(&masked(true, 0, opcode::CLOSE, &close)).await;
+        c.expect_close(1000).await;
+        let mut c = Client::connect(addr).await;
+        close.push(b'r');
+        c.send(&masked(true, 0, opcode::CLOSE, &close)).await;
+        c.expect_eof().await;
+        // The other connection dies at its next input, and new ones are dropped at once.
+        bystander
+            .send(&masked(true, 0, opcode::TEXT, b"still there?"))
+            .await;
+        bystander.expect_eof().await;
+        let mut late = Client::raw(addr, request("Connection: Upgrade\r\n", "13").as_bytes()).await;
+        late.expect_eof().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_hang_fault_goes_silent_then_drops_the_connection() {
+    bounded(async {
+        let addr = start(EchoConfig {
+            idle_timeout: Duration::from_millis(500),
+            ..with_fault(Fault::HangOnFullPing)
+        })
+        .await;
+        let mut c = Client::connect(addr).await;
+        c.send(&masked(true, 0, opcode::PING, &[b'p'; 124])).await;
+        let (h, _) = c.recv().await;
+        assert_eq!(h.opcode, opcode::PONG);
+        c.send(&masked(true, 0, opcode::PING, &[b'p'; 125])).await;
+        c.send(&masked(true, 0, opcode::TEXT, b"anyone?")).await;
+        // Nothing, not even a close frame, then TCP goes away after the idle timeout.
+        let started = tokio::time::Instant::now();
+        c.expect_eof().await;
+        assert!(started.elapsed() >= Duration::from_millis(400));
+        // Other connections are served as usual.
+        let mut other = Client::connect(addr).await;
+        other.send(&masked(true, 0, opcode::TEXT, b"hi")).await;
+        let (h, payload) = other.recv().await;
+        assert_eq!((h.opcode, payload.as_slice()), (opcode::TEXT, &b"hi"[..]));
     })
     .await;
 }

@@ -108,6 +108,10 @@ enum Command {
         listen: String,
         #[command(flatten)]
         tls: tls_args::ServerTlsArgs,
+        /// Testing aid: inject one deliberate defect into the server (`--fault list` names
+        /// them), for checking that tests and fuzzers catch it.
+        #[arg(long, value_name = "NAME")]
+        fault: Option<String>,
     },
     /// Run the whole catalogue against the built-in reference server.
     Demo {
@@ -206,7 +210,20 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             fail_on,
         } => gate_cli::baseline(&dir, agent.as_deref(), &fail_on),
         Command::Compare(args) => cmd_compare::compare(args),
-        Command::Echo { listen, tls } => {
+        Command::Echo { listen, tls, fault } => {
+            use wsspec::echo::Fault;
+            let fault = match fault.as_deref() {
+                None => None,
+                Some("list") => {
+                    for f in Fault::ALL {
+                        say!("{}\t{}", f.name(), f.defect());
+                    }
+                    return Ok(ExitCode::SUCCESS);
+                }
+                Some(name) => Some(Fault::parse(name).with_context(|| {
+                    format!("unknown fault {name:?} (`wsspec echo --fault list` names them)")
+                })?),
+            };
             let listener = tokio::net::TcpListener::bind(&listen)
                 .await
                 .with_context(|| format!("cannot listen on {listen}"))?;
@@ -215,7 +232,14 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             say!("LISTENING {}", addr.port());
             let (ws, _) = tls_args::schemes(&listener);
             eprintln!("wsspec reference echo server on {ws}://{addr}");
-            wsspec::echo::serve(listener, wsspec::echo::EchoConfig::default()).await?;
+            if let Some(f) = fault {
+                eprintln!("wsspec echo: FAULT INJECTED, {f}: {}", f.defect());
+            }
+            let config = wsspec::echo::EchoConfig {
+                fault,
+                ..Default::default()
+            };
+            wsspec::echo::serve(listener, config).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Server {
