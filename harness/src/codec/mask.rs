@@ -29,7 +29,7 @@ pub fn apply_mask(buf: &mut [u8], key: [u8; 4], offset: usize) {
 /// The byte-at-a-time reference, kept for differential tests.
 pub fn apply_mask_bytewise(buf: &mut [u8], key: [u8; 4], offset: usize) {
     for (i, b) in buf.iter_mut().enumerate() {
-        *b ^= key[(offset + i) % 4];
+        *b ^= key[(offset % 4 + i) % 4];
     }
 }
 

@@ -102,6 +102,14 @@ fn single<'h>(head: &'h Head, name: &str) -> Result<Option<&'h str>, ()> {
 /// The checks every dialect shares: a `GET` of HTTP/1.1 or later with one `Host`, asking
 /// to upgrade to WebSocket. Returns the request-target and the host.
 fn check_common(head: &Head) -> Result<(&str, &str), Rejection> {
+    // RFC 9110 §5.5: a CR or NUL in a field value is invalid; echoed into the hixie
+    // Location/Origin it would put a bare CR in the response (RFC 9112 §2.2).
+    let bad = |s: &str| s.contains(['\r', '\0']);
+    if bad(&head.start_line) || head.headers.iter().any(|(_, v)| bad(v)) {
+        return Err(Rejection::bad(
+            "CR or NUL in the request line or a header value",
+        ));
+    }
     let mut parts = head.start_line.split(' ');
     let (Some(method), Some(target), Some(version), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
