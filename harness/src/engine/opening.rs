@@ -449,6 +449,31 @@ pub async fn perform(
     }
 }
 
+/// The client's checks of a 101 answer in `dialect` without any I/O (the fuzz targets call
+/// this): `raw` is the head as received, `challenge` the 16 octets after it (hixie-76).
+/// Ok holds the agreed permessage-deflate parameters and the SHOULD-level deviations; an
+/// answer wsspec cannot speak is an Err too.
+pub fn check_answer(
+    dialect: Dialect,
+    raw: &[u8],
+    head: &Head,
+    r: &Rendered,
+    challenge: &[u8],
+) -> Result<(Option<Agreed>, Vec<String>), String> {
+    let mut soft = Vec::new();
+    let agreed = match dialect {
+        Dialect::Hixie75 => check_hixie75(raw, head, r).map(|()| None)?,
+        Dialect::Hixie76 => check_hixie76(head, r, challenge, &mut soft).map(|()| None)?,
+        Dialect::Hybi07 | Dialect::Hybi10 | Dialect::Rfc6455 => {
+            match check_hybi(head, r, &mut soft) {
+                Ok(agreed) => agreed,
+                Err(AnswerError::Wrong(e) | AnswerError::Unspeakable(e)) => return Err(e),
+            }
+        }
+    };
+    Ok((agreed, soft))
+}
+
 /// RFC 6455 §4.1 (and hybi-07/10, which share it): the client's checks of a 101.
 /// Returns the agreed permessage-deflate parameters when the server accepted the extension.
 /// Harmless deviations are added to `soft`.
