@@ -15,6 +15,7 @@ macro_rules! say {
 
 mod client_cmd;
 mod cmd_compare;
+mod fuzz_cmd;
 mod gate_cli;
 mod spec_run;
 mod tls_args;
@@ -125,6 +126,12 @@ enum Command {
     Diff(cmd_compare::DiffArgs),
     /// One matrix of servers × cases from several reports, in the terminal and as compare.html.
     Compare(cmd_compare::CompareArgs),
+    /// Fuzz a server (--url) or clients (--listen), loopback only: generated action
+    /// sequences judged by a model of RFC 6455; each distinct finding becomes a case file
+    /// (minimized for servers). Exit 0: no finding; 1: findings; 2: setup error.
+    Fuzz(fuzz_cmd::FuzzArgs),
+    /// Re-run a fuzz case file. Exit 1 if it still shows a finding, 0 if not.
+    Replay(fuzz_cmd::ReplayArgs),
     /// Print the catalogue: id, category, description.
     List {
         /// Case patterns (Autobahn syntax: `*` wildcard, comma-separated).
@@ -149,6 +156,10 @@ struct Selection {
     /// their own dialect (14 and up) run. A server that refuses the dialect: UNIMPLEMENTED.
     #[arg(long, default_value = "13", value_parser = parse_draft)]
     draft: Dialect,
+    /// Also run the fuzz case files (`wsspec fuzz` findings, *.json) in this directory and
+    /// its findings/ subdirectory; the case patterns apply to their ids (fuzz.<hash>) too.
+    #[arg(long, value_name = "DIR")]
+    cases_dir: Option<PathBuf>,
 }
 
 fn parse_draft(s: &str) -> Result<Dialect, String> {
@@ -203,6 +214,8 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Diff(args) => cmd_compare::diff(args),
+        Command::Fuzz(args) => fuzz_cmd::fuzz(args).await,
+        Command::Replay(args) => fuzz_cmd::replay(args).await,
         Command::Run(args) => spec_run::run(args).await,
         Command::Baseline {
             dir,
@@ -398,10 +411,11 @@ async fn run_against(
     gate: Option<Gate>,
     tls: Option<wsspec::tls::ClientTls>,
 ) -> anyhow::Result<ExitCode> {
-    let cases = client_cmd::select_cases(
+    let cases = fuzz_cmd::select_with_dir(
         &Patterns::parse(&selection.cases),
         &Patterns::parse(&selection.exclude),
         selection.draft,
+        selection.cases_dir.as_deref(),
     )?;
     let demo = gate.is_none();
     let out_dir = ReportDir::create(&out)?;
