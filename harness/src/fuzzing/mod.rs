@@ -16,6 +16,7 @@
 //! plain (fixed-size fields, `u16`-prefixed byte strings, the rest), so [`seeds`] can write
 //! inputs that decode to the catalogue's own frames, handshakes and offers.
 
+mod casefile;
 mod codec;
 mod deflate;
 mod gate;
@@ -25,6 +26,7 @@ pub mod seeds;
 
 use arbitrary::Unstructured;
 
+pub use casefile::case_file;
 pub use codec::{
     close_payload, deframer_chunking, frame_header, frame_roundtrip, unmask, utf8_incremental,
 };
@@ -53,6 +55,7 @@ pub const TARGETS: &[Target] = &[
     ("inflate", inflate),
     ("spec_file", spec_file),
     ("expectations_file", expectations_file),
+    ("case_file", case_file),
 ];
 
 /// A byte string: a little-endian `u16` length, then that many octets (fewer when the

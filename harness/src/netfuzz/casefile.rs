@@ -218,6 +218,11 @@ impl CaseFile {
             .take(MAX_FILE + 1)
             .read_to_end(&mut bytes)
             .map_err(io)?;
+        Self::parse(path, &bytes)
+    }
+
+    /// Parse the bytes of a case file (`path` only names it in errors).
+    pub fn parse(path: &Path, bytes: &[u8]) -> Result<CaseFile, CaseFileError> {
         let format = |reason: String| CaseFileError::Format {
             path: path.to_path_buf(),
             reason,
@@ -225,7 +230,7 @@ impl CaseFile {
         if bytes.len() as u64 > MAX_FILE {
             return Err(format(format!("larger than {MAX_FILE} octets")));
         }
-        let file: CaseFile = serde_json::from_slice(&bytes).map_err(|e| format(e.to_string()))?;
+        let file: CaseFile = serde_json::from_slice(bytes).map_err(|e| format(e.to_string()))?;
         if file.format != FORMAT {
             return Err(format(format!(
                 "format {:?}, expected {FORMAT:?}",
