@@ -503,7 +503,27 @@ pub fn seeds() -> Vec<(&'static str, Vec<Vec<u8>>)> {
         ("inflate", inflate.1),
         ("spec_file", specs),
         ("expectations_file", expectations),
+        ("case_file", case_files()),
     ]
+}
+
+/// Network-fuzzer case files, as `wsspec fuzz --emit N` writes them, for two seeds.
+fn case_files() -> Vec<Vec<u8>> {
+    use crate::netfuzz::{run::sequence_for, CaseFile, Timing};
+    let mut out = Vec::new();
+    for seed in [1, 7] {
+        for index in [1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233] {
+            let file = CaseFile::new(
+                &format!("fuzz.s{seed}.{index}"),
+                sequence_for(seed, index),
+                Timing::default(),
+            );
+            if let Ok(json) = serde_json::to_vec_pretty(&file) {
+                out.push(json);
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
