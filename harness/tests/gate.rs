@@ -88,6 +88,14 @@ const FASTWEBSOCKETS_SPEC: &str = r#"{
   "exclude-agent-cases": {}
 }"#;
 
+/// A temporary directory holding `template` as fuzzingclient.json, its URL filled in.
+fn spec_dir(template: &str, url: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let spec = template.replace("URL", url);
+    std::fs::write(dir.path().join("fuzzingclient.json"), spec).expect("write spec");
+    dir
+}
+
 /// tungstenite's CI judge: `jq -S 'del(."Tungstenite" | .. | .duration?)'` on the golden
 /// file and on the new index, then a plain diff. The golden file here is Autobahn's own
 /// report on the same server, filed under the agent name tungstenite's spec uses.
@@ -100,9 +108,7 @@ fn tungstenite_spec_and_golden_file_judge_pass_on_real_ws() {
     let Some(reference) = autobahn_index("ws") else {
         return;
     };
-    let dir = tempfile::tempdir().expect("temp dir");
-    let spec = TUNGSTENITE_SPEC.replace("URL", &peer.url());
-    std::fs::write(dir.path().join("fuzzingclient.json"), spec).expect("write spec");
+    let dir = spec_dir(TUNGSTENITE_SPEC, &peer.url());
     let expect = common::repo_root().join("ci/expectations/ws.toml");
     let run = wsspec_in(
         dir.path(),
@@ -159,9 +165,7 @@ fn fastwebsockets_spec_and_judge_agree_with_autobahn_on_real_websockets() {
     let Some(reference) = autobahn_index("websockets") else {
         return;
     };
-    let dir = tempfile::tempdir().expect("temp dir");
-    let spec = FASTWEBSOCKETS_SPEC.replace("URL", &peer.url());
-    std::fs::write(dir.path().join("fuzzingclient.json"), spec).expect("write spec");
+    let dir = spec_dir(FASTWEBSOCKETS_SPEC, &peer.url());
     // No expectations: the gate fails on websockets' FAILED cases, as the judge does.
     let run = wsspec_in(
         dir.path(),
